@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Commands to the control step, and the error codes of replies (design B3).
+ *
+ * struct chair_cmd is a small POD: the main loop builds it from JSON
+ * (chair_cmd_parse) and passes it to the control thread through an SPSC ring;
+ * chair-sim builds it from --inject command=... .  The control step answers each
+ * command with a CHAIR_EVENT_RESULT event carrying the same token.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct chair_programs;
+
+enum chair_err {
+        CHAIR_OK,
+        CHAIR_ERR_BAD_JSON,
+        CHAIR_ERR_TOO_LARGE,
+        CHAIR_ERR_UNKNOWN_ACTION,
+        CHAIR_ERR_UNKNOWN_PROGRAM,
+        CHAIR_ERR_INVALID_VALUE,
+        CHAIR_ERR_BUSY,            /* a session is running (start), or the chair is busy */
+        CHAIR_ERR_NOT_OCCUPIED,
+        CHAIR_ERR_FAULT_ACTIVE,
+        CHAIR_ERR_RATE_LIMITED,
+        CHAIR_ERR_NOT_RUNNING,     /* pause/resume/set with no session */
+        CHAIR_ERR_OBSTACLE,        /* recline refused toward a closed obstacle sensor */
+        CHAIR_ERR_UNSUPPORTED,     /* the chair lacks the part (recline, heat, ...) */
+        CHAIR_ERR_INTERNAL,
+        _CHAIR_ERR_COUNT,
+};
+
+/* Stable code strings ("bad_json", ...) and default messages. */
+const char *chair_err_code(enum chair_err e);
+const char *chair_err_message(enum chair_err e);
+
+enum chair_action {
+        CHAIR_ACTION_START,
+        CHAIR_ACTION_STOP,
+        CHAIR_ACTION_PAUSE,
+        CHAIR_ACTION_RESUME,
+        CHAIR_ACTION_SET,
+        CHAIR_ACTION_RECLINE,
+        CHAIR_ACTION_CLEAR_FAULTS,
+        CHAIR_ACTION_SELF_TEST,
+        CHAIR_ACTION_DIAG,         /* answered by the main loop, never reaches the control step */
+        _CHAIR_ACTION_COUNT,
+};
+
+const char *chair_action_name(enum chair_action a);        /* "clear_faults", ... */
+
+#define CHAIR_UNSET (-1)
+
+struct chair_cmd {
+        enum chair_action action;
+        uint32_t token;            /* chosen by the sender, echoed in the result event */
+        int16_t program;           /* START: index into the program set */
+        int16_t minutes;           /* START: 1..max_session_min, or CHAIR_UNSET = program default */
+        int8_t intensity;          /* 1..5 or CHAIR_UNSET */
+        int8_t speed;              /* 1..5 or CHAIR_UNSET */
+        int8_t heat;               /* 0/1 or CHAIR_UNSET */
+        int8_t focus;              /* enum chair_landmark, or CHAIR_UNSET (clear focus: -2) */
+        int8_t recline;            /* RECLINE: enum chair_recline */
+};
+
+#define CHAIR_FOCUS_CLEAR (-2)
+
+static inline void chair_cmd_init(struct chair_cmd *c, enum chair_action a) {
+        *c = (struct chair_cmd) {
+                .action = a, .program = CHAIR_UNSET, .minutes = CHAIR_UNSET,
+                .intensity = CHAIR_UNSET, .speed = CHAIR_UNSET, .heat = CHAIR_UNSET,
+                .focus = CHAIR_UNSET, .recline = CHAIR_UNSET,
+        };
+}
+
+#define CHAIR_CMD_MAX_BYTES 4096
+#define CHAIR_CMD_ID_MAX 128
+
+/*
+ * Parse one JSON command (design B3) of len bytes.  Validates types and
+ * ranges and resolves the program id against progs.  On success returns 0 and
+ * fills *cmd.  On failure returns the error code (> 0) and writes a human
+ * message into msg.  The optional "id" member (string or number) is copied
+ * verbatim as JSON text into id_json (empty when absent) in both cases, so a
+ * reply can echo it.  Never allocates beyond json-c's own parse.
+ */
+enum chair_err chair_cmd_parse(const char *json, size_t len, const struct chair_programs *progs,
+                               struct chair_cmd *cmd, char *id_json, size_t id_size,
+                               char *msg, size_t msg_size);

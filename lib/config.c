@@ -1,0 +1,4 @@
+/* SPDX-License-Identifier: MIT */
+/* placeholder: being written */
+#include <stddef.h>
+extern int chair_placeholder_config;

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The control step: one pure function of (state, inputs, commands, time) →
+ * (state, outputs, events) that the daemon's real-time thread and chair-sim
+ * both call.  Inside it: the sequencer (session, steps, ramps), the techniques,
+ * the safety supervisor (which has the last word over every output) and output
+ * shaping (slew limits, heater and airbag regulation).
+ *
+ * chair_ctl_new() allocates everything up front; chair_ctl_step() never
+ * allocates, logs, locks or blocks.  A struct chair_ctl belongs to one thread.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "command.h"
+#include "hal.h"
+#include "program.h"
+
+struct chair_config;
+struct chair_programs;
+
+enum chair_state {
+        CHAIR_STATE_IDLE,
+        CHAIR_STATE_SCANNING,
+        CHAIR_STATE_RUNNING,
+        CHAIR_STATE_PAUSED,
+        CHAIR_STATE_ENDING,
+        CHAIR_STATE_FAULT,
+        _CHAIR_STATE_COUNT,
+};
+
+const char *chair_state_name(enum chair_state s);   /* "idle", ... as in the MQTT state */
+
+/* Fault codes (design A4); a set of active faults is a bit mask of (1u << code). */
+enum chair_fault {
+        CHAIR_FAULT_ESTOP,
+        CHAIR_FAULT_HEATER_SENSOR,
+        CHAIR_FAULT_HEATER_OVERTEMP,
+        CHAIR_FAULT_ROLLER_STALL,
+        CHAIR_FAULT_TRAVEL_TIMEOUT,
+        CHAIR_FAULT_ENCODER_FAULT,
+        CHAIR_FAULT_PINCH,
+        CHAIR_FAULT_OVERPRESSURE,
+        CHAIR_FAULT_LOOP_OVERRUN,
+        CHAIR_FAULT_NOT_OCCUPIED,
+        CHAIR_FAULT_OBSTACLE,
+        CHAIR_FAULT_HAL_IO,
+        _CHAIR_FAULT_COUNT,
+};
+
+const char *chair_fault_code(enum chair_fault f);       /* "estop", "heater_sensor", ... */
+const char *chair_fault_message(enum chair_fault f);
+int chair_fault_from_code(const char *s);
+/* Faults that stop the session (others, like heater_sensor, only degrade it). */
+bool chair_fault_is_stopping(enum chair_fault f);
+
+enum chair_end_reason {
+        CHAIR_END_COMPLETED,       /* ran its full time */
+        CHAIR_END_STOPPED,         /* stop command */
+        CHAIR_END_FAULT,           /* a stopping fault */
+        CHAIR_END_LEFT,            /* occupant left and did not return within the grace period */
+        CHAIR_END_SHUTDOWN,        /* daemon shutdown */
+};
+
+const char *chair_end_reason_name(enum chair_end_reason r);
+
+enum chair_event_kind {
+        CHAIR_EVENT_RESULT,        /* answer to a command (token, err) */
+        CHAIR_EVENT_SESSION_STARTED,
+        CHAIR_EVENT_SCAN_DONE,
+        CHAIR_EVENT_STEP,
+        CHAIR_EVENT_SESSION_ENDED,
+        CHAIR_EVENT_FAULT,
+        CHAIR_EVENT_FAULT_CLEARED,
+};
+
+struct chair_event {
+        enum chair_event_kind kind;
+        uint64_t at_ns;
+        union {
+                struct { uint32_t token; enum chair_action action; enum chair_err err; } result;
+                struct { int16_t program; uint32_t planned_s; } started;
+                struct { float shoulder_mm; } scan;
+                struct { uint16_t index; enum chair_technique technique; } step;
+                struct { enum chair_end_reason reason; float elapsed_s; } ended;
+                struct { enum chair_fault code; } fault;
+        };
+};
+
+#define CHAIR_MAX_EVENTS_PER_TICK 16
+
+/* What the owner and technician see; a POD copied out after each tick. */
+struct chair_status {
+        enum chair_state state;
+        int16_t program;           /* index, -1 when idle */
+        uint16_t step;             /* 1-based while a session runs, 0 otherwise */
+        uint16_t steps;
+        enum chair_technique technique;
+        float elapsed_s, remaining_s;
+        uint8_t intensity, speed;
+        bool heat_on;              /* owner wants heat this session */
+        float heat_target_c;       /* 0 when the heater is not regulating */
+        float heat_c;              /* measured (NaN when the sensor is bad) */
+        float carriage_mm;         /* estimated from encoder pulses */
+        float backrest, legrest;   /* 0..1 */
+        enum chair_recline recline;
+        int8_t focus;              /* landmark or -1 */
+        bool occupied;
+        uint32_t faults;           /* active fault mask */
+        uint32_t faults_latched;   /* faults waiting for clear_faults */
+        float shoulder_mm;         /* last scan, 0 before any */
+        bool all_safe;             /* every output at its safe value */
+        uint64_t ticks;
+        struct chair_outputs out;
+        struct chair_inputs in;
+};
+
+struct chair_ctl;
+
+/* Allocates all memory the controller will ever use.  cfg and progs must outlive it
+ * (progs until chair_ctl_set_programs() replaces it). */
+int chair_ctl_new(const struct chair_config *cfg, const struct chair_programs *progs,
+                  struct chair_ctl **ret);
+struct chair_ctl *chair_ctl_free(struct chair_ctl *c);
+
+/*
+ * One tick at time now_ns (monotonic, any epoch; must not go backwards).
+ * Applies cmds in order, then computes out.  Appends at most
+ * CHAIR_MAX_EVENTS_PER_TICK events to ev (caller's array of that size) and
+ * returns how many.  Never allocates, logs, locks or blocks.
+ */
+size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_inputs *in,
+                      const struct chair_cmd *cmds, size_t n_cmds,
+                      struct chair_outputs *out, struct chair_event *ev);
+
+/* Raise a fault from outside the step (loop overrun, HAL I/O); takes effect at once:
+ * out is rewritten to the safe values. */
+void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outputs *out);
+
+/* End any session because the process is shutting down; out becomes safe. */
+void chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out);
+
+/* Swap the program set; only between sessions.  Returns -EBUSY while a session runs. */
+int chair_ctl_set_programs(struct chair_ctl *c, const struct chair_programs *progs);
+
+void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st);
