@@ -1,4 +1,115 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
-#include <stddef.h>
-extern int chair_placeholder_hal;
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "errors.h"
+#include "hal-linux.h"
+#include "hal-sim.h"
+#include "hal.h"
+
+static const char *const actuator_names[_CHAIR_ACT_COUNT] = {
+        [CHAIR_ACT_CARRIAGE] = "carriage",
+        [CHAIR_ACT_KNEAD] = "knead",
+        [CHAIR_ACT_TAP] = "tap",
+        [CHAIR_ACT_DEPTH] = "depth",
+        [CHAIR_ACT_HEATER] = "heater",
+        [CHAIR_ACT_PUMP] = "pump",
+        [CHAIR_ACT_VALVE_LUMBAR_LEFT] = "valve-lumbar-left",
+        [CHAIR_ACT_VALVE_LUMBAR_RIGHT] = "valve-lumbar-right",
+        [CHAIR_ACT_VALVE_SEAT] = "valve-seat",
+        [CHAIR_ACT_VALVE_CALVES] = "valve-calves",
+        [CHAIR_ACT_BACKREST] = "backrest",
+        [CHAIR_ACT_LEGREST] = "legrest",
+};
+
+static const char *const airbag_names[_CHAIR_BAG_COUNT] = {
+        [CHAIR_BAG_LUMBAR_LEFT] = "lumbar-left",
+        [CHAIR_BAG_LUMBAR_RIGHT] = "lumbar-right",
+        [CHAIR_BAG_SEAT] = "seat",
+        [CHAIR_BAG_CALVES] = "calves",
+};
+
+const char *chair_actuator_name(enum chair_actuator a) {
+        return (unsigned) a < _CHAIR_ACT_COUNT ? actuator_names[a] : NULL;
+}
+
+int chair_actuator_from_name(const char *s) {
+        for (int i = 0; s && i < _CHAIR_ACT_COUNT; i++)
+                if (strcmp(s, actuator_names[i]) == 0)
+                        return i;
+        return -EINVAL;
+}
+
+enum chair_act_kind chair_actuator_kind(enum chair_actuator a) {
+        switch (a) {
+        case CHAIR_ACT_CARRIAGE:
+        case CHAIR_ACT_KNEAD:
+        case CHAIR_ACT_DEPTH:
+        case CHAIR_ACT_BACKREST:
+        case CHAIR_ACT_LEGREST:
+                return CHAIR_ACT_KIND_BIDIR;
+        case CHAIR_ACT_VALVE_LUMBAR_LEFT:
+        case CHAIR_ACT_VALVE_LUMBAR_RIGHT:
+        case CHAIR_ACT_VALVE_SEAT:
+        case CHAIR_ACT_VALVE_CALVES:
+                return CHAIR_ACT_KIND_SWITCH;
+        default:
+                return CHAIR_ACT_KIND_DUTY;
+        }
+}
+
+const char *chair_airbag_name(enum chair_airbag b) {
+        return (unsigned) b < _CHAIR_BAG_COUNT ? airbag_names[b] : NULL;
+}
+
+int chair_airbag_from_name(const char *s) {
+        for (int i = 0; s && i < _CHAIR_BAG_COUNT; i++)
+                if (strcmp(s, airbag_names[i]) == 0)
+                        return i;
+        return -EINVAL;
+}
+
+enum chair_actuator chair_airbag_valve(enum chair_airbag b) {
+        return (enum chair_actuator) (CHAIR_ACT_VALVE_LUMBAR_LEFT + b);
+}
+
+int chair_hal_new(const struct chair_config *cfg, struct chair_hal **ret) {
+        switch (cfg->hardware.backend) {
+        case CHAIR_BACKEND_SIM:
+                return chair_hal_sim_new(cfg, ret);
+        case CHAIR_BACKEND_LINUX: {
+                /* Callers that want every binding problem listed call
+                 * chair_hal_linux_new() themselves; here the first one decides. */
+                struct chair_errors errs = { 0 };
+                int r = chair_hal_linux_new(cfg, &errs, ret);
+                chair_errors_clear(&errs);
+                return r;
+        }
+        }
+        return -EINVAL;
+}
+
+struct chair_hal *chair_hal_free(struct chair_hal *h) {
+        if (h)
+                h->ops->destroy(h);
+        return NULL;
+}
+
+void chair_outputs_safe(const struct chair_config *cfg, struct chair_outputs *out) {
+        for (int i = 0; i < _CHAIR_ACT_COUNT; i++)
+                out->v[i] = cfg->hardware.outputs[i].present ? cfg->hardware.outputs[i].safe : 0.0f;
+}
+
+bool chair_outputs_all_safe(const struct chair_config *cfg, const struct chair_outputs *out) {
+        for (int i = 0; i < _CHAIR_ACT_COUNT; i++) {
+                if (!cfg->hardware.outputs[i].present)
+                        continue;
+                /* Exact comparison on purpose: the supervisor writes the safe value itself. */
+                if (out->v[i] != cfg->hardware.outputs[i].safe)
+                        return false;
+        }
+        return true;
+}
