@@ -1,4 +1,536 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
-#include <stddef.h>
-extern int chair_placeholder_control;
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "control.h"
+#include "program.h"
+#include "safety.h"
+#include "sequencer.h"
+#include "shaping.h"
+
+/* The carriage encoder has one channel: the direction of travel is taken from a
+ * model of the motor's response to the drive (same lag as the motor's), so the
+ * pulses that arrive while it slows down after a reversal count the right way. */
+#define CARRIAGE_MOTOR_TAU_S 0.05
+/* A gap between ticks larger than this is integrated as this much (a stalled
+ * thread must not make the controller jump). */
+#define MAX_DT_S 0.1
+/* A session paused for longer than this ends. */
+#define MAX_PAUSE_S (10 * 60)
+
+struct chair_ctl {
+        const struct chair_config *cfg;
+        const struct chair_programs *progs;
+
+        struct chair_seq seq;
+        struct chair_safety safety;
+        struct chair_shaper shaper;
+
+        struct chair_inputs in;
+        struct chair_outputs out;       /* written on the previous tick */
+
+        uint64_t last_ns;
+        bool have_time;
+        uint32_t last_pulses;
+        bool have_pulses;
+        float carriage_mm;
+        double carriage_vel;            /* modelled motor response, -1..1 */
+
+        double unoccupied_s;
+        enum chair_end_reason end_reason;
+        uint32_t emitted_faults;        /* latched faults already reported as events */
+
+        /* Recline commanded while no session runs. */
+        enum chair_recline idle_recline;
+
+        uint64_t ticks;
+        enum chair_state state;
+};
+
+static const char *const state_names[_CHAIR_STATE_COUNT] = {
+        [CHAIR_STATE_IDLE] = "idle",
+        [CHAIR_STATE_SCANNING] = "scanning",
+        [CHAIR_STATE_RUNNING] = "running",
+        [CHAIR_STATE_PAUSED] = "paused",
+        [CHAIR_STATE_ENDING] = "ending",
+        [CHAIR_STATE_FAULT] = "fault",
+};
+
+const char *chair_state_name(enum chair_state s) {
+        return (unsigned) s < _CHAIR_STATE_COUNT ? state_names[s] : "unknown";
+}
+
+const char *chair_end_reason_name(enum chair_end_reason r) {
+        switch (r) {
+        case CHAIR_END_COMPLETED: return "completed";
+        case CHAIR_END_STOPPED: return "stopped";
+        case CHAIR_END_FAULT: return "fault";
+        case CHAIR_END_LEFT: return "left";
+        case CHAIR_END_SHUTDOWN: return "shutdown";
+        }
+        return "unknown";
+}
+
+int chair_ctl_new(const struct chair_config *cfg, const struct chair_programs *progs, struct chair_ctl **ret) {
+        struct chair_ctl *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->cfg = cfg;
+        c->progs = progs;
+        chair_seq_init(&c->seq);
+        chair_safety_init(&c->safety);
+        chair_shaper_init(&c->shaper, cfg);
+        chair_outputs_safe(cfg, &c->out);
+        c->idle_recline = CHAIR_RECLINE_KEEP;
+        c->state = CHAIR_STATE_IDLE;
+        *ret = c;
+        return 0;
+}
+
+struct chair_ctl *chair_ctl_free(struct chair_ctl *c) {
+        free(c);
+        return NULL;
+}
+
+int chair_ctl_set_programs(struct chair_ctl *c, const struct chair_programs *progs) {
+        if (chair_seq_active(&c->seq))
+                return -EBUSY;
+        c->progs = progs;
+        return 0;
+}
+
+/* ---- events ---------------------------------------------------------- */
+
+struct evbuf {
+        struct chair_event *v;
+        size_t n;
+        uint64_t now;
+};
+
+static struct chair_event *ev_push(struct evbuf *b, enum chair_event_kind k) {
+        /* The caller's array holds CHAIR_MAX_EVENTS_PER_TICK; commands per tick
+         * are limited so that results always fit (CHAIR_MAX_CMDS_PER_TICK). */
+        if (b->n >= CHAIR_MAX_EVENTS_PER_TICK)
+                return NULL;
+        struct chair_event *e = &b->v[b->n++];
+        memset(e, 0, sizeof(*e));
+        e->kind = k;
+        e->at_ns = b->now;
+        return e;
+}
+
+static void ev_result(struct evbuf *b, const struct chair_cmd *cmd, enum chair_err err) {
+        struct chair_event *e = ev_push(b, CHAIR_EVENT_RESULT);
+        if (!e)
+                return;
+        e->result.token = cmd->token;
+        e->result.action = cmd->action;
+        e->result.err = err;
+}
+
+static void end_session(struct chair_ctl *c, struct evbuf *b, enum chair_end_reason why, bool at_once) {
+        if (!chair_seq_active(&c->seq))
+                return;
+        struct chair_event *e = ev_push(b, CHAIR_EVENT_SESSION_ENDED);
+        if (e) {
+                e->ended.reason = why;
+                e->ended.elapsed_s = (float) c->seq.elapsed_s;
+        }
+        if (at_once)
+                chair_seq_abort(&c->seq);
+        else {
+                c->end_reason = why;
+                chair_seq_end(&c->seq);
+        }
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static bool occupancy_ok(const struct chair_ctl *c) {
+        return !c->cfg->safety.occupancy_required || !c->cfg->hardware.inputs.occupancy.set || c->in.occupied;
+}
+
+static uint8_t or_default(int8_t v, uint8_t def) {
+        return v == CHAIR_UNSET ? def : (uint8_t) v;
+}
+
+static enum chair_err cmd_start(struct chair_ctl *c, const struct chair_cmd *cmd, struct evbuf *b) {
+        const struct chair_config *cfg = c->cfg;
+
+        if (chair_seq_active(&c->seq))
+                return CHAIR_ERR_BUSY;
+        if (chair_safety_stopping(&c->safety) || c->in.estop)
+                return CHAIR_ERR_FAULT_ACTIVE;
+        if (!c->progs || cmd->program < 0 || (size_t) cmd->program >= c->progs->n)
+                return CHAIR_ERR_UNKNOWN_PROGRAM;
+        if (!occupancy_ok(c))
+                return CHAIR_ERR_NOT_OCCUPIED;
+        if (cmd->minutes != CHAIR_UNSET && (cmd->minutes < 1 || (uint32_t) cmd->minutes > cfg->safety.max_session_min))
+                return CHAIR_ERR_INVALID_VALUE;
+        if ((cmd->intensity != CHAIR_UNSET && (cmd->intensity < 1 || cmd->intensity > 5)) ||
+            (cmd->speed != CHAIR_UNSET && (cmd->speed < 1 || cmd->speed > 5)) ||
+            (cmd->focus != CHAIR_UNSET && cmd->focus != CHAIR_FOCUS_CLEAR &&
+             (cmd->focus < 0 || cmd->focus >= _CHAIR_LM_COUNT)))
+                return CHAIR_ERR_INVALID_VALUE;
+        if (cmd->heat == 1 && !cfg->hardware.outputs[CHAIR_ACT_HEATER].present)
+                return CHAIR_ERR_UNSUPPORTED;
+
+        const struct chair_program *p = &c->progs->v[cmd->program];
+        uint32_t minutes = cmd->minutes != CHAIR_UNSET ? (uint32_t) cmd->minutes : p->default_minutes;
+        /* Rule 3: the cap holds whatever the program's default says. */
+        if (minutes > cfg->safety.max_session_min)
+                minutes = cfg->safety.max_session_min;
+        bool heat = cmd->heat == CHAIR_UNSET ? cfg->hardware.outputs[CHAIR_ACT_HEATER].present : cmd->heat == 1;
+
+        chair_seq_start(&c->seq, cfg, p, cmd->program, minutes, or_default(cmd->intensity, 3),
+                        or_default(cmd->speed, 3), heat, cmd->focus >= 0 ? cmd->focus : -1);
+        c->idle_recline = CHAIR_RECLINE_KEEP;
+        c->unoccupied_s = 0;
+        c->end_reason = CHAIR_END_COMPLETED;
+
+        struct chair_event *e = ev_push(b, CHAIR_EVENT_SESSION_STARTED);
+        if (e) {
+                e->started.program = cmd->program;
+                e->started.planned_s = minutes * 60u;
+        }
+        return CHAIR_OK;
+}
+
+static enum chair_err cmd_set(struct chair_ctl *c, const struct chair_cmd *cmd) {
+        struct chair_seq *s = &c->seq;
+
+        if (!chair_seq_active(s) || s->phase == CHAIR_SEQ_ENDING)
+                return CHAIR_ERR_NOT_RUNNING;
+        if ((cmd->intensity != CHAIR_UNSET && (cmd->intensity < 1 || cmd->intensity > 5)) ||
+            (cmd->speed != CHAIR_UNSET && (cmd->speed < 1 || cmd->speed > 5)) ||
+            (cmd->focus != CHAIR_UNSET && cmd->focus != CHAIR_FOCUS_CLEAR &&
+             (cmd->focus < 0 || cmd->focus >= _CHAIR_LM_COUNT)))
+                return CHAIR_ERR_INVALID_VALUE;
+        if (cmd->heat == 1 && !c->cfg->hardware.outputs[CHAIR_ACT_HEATER].present)
+                return CHAIR_ERR_UNSUPPORTED;
+        if (cmd->intensity != CHAIR_UNSET)
+                s->intensity = (uint8_t) cmd->intensity;
+        if (cmd->speed != CHAIR_UNSET)
+                s->speed = (uint8_t) cmd->speed;
+        if (cmd->heat != CHAIR_UNSET)
+                s->heat = cmd->heat == 1;
+        if (cmd->focus == CHAIR_FOCUS_CLEAR)
+                s->focus = -1;
+        else if (cmd->focus != CHAIR_UNSET)
+                s->focus = cmd->focus;
+        return CHAIR_OK;
+}
+
+static enum chair_err cmd_recline(struct chair_ctl *c, const struct chair_cmd *cmd) {
+        const struct chair_config *cfg = c->cfg;
+
+        if (cmd->recline < 0 || cmd->recline >= _CHAIR_RECLINE_COUNT)
+                return CHAIR_ERR_INVALID_VALUE;
+        if (!cfg->hardware.outputs[CHAIR_ACT_BACKREST].present || !cfg->hardware.inputs.backrest_pos.set)
+                return CHAIR_ERR_UNSUPPORTED;
+        if (chair_safety_stopping(&c->safety))
+                return CHAIR_ERR_FAULT_ACTIVE;
+        /* Rule 7: never toward a closed obstacle sensor.  Coming upright is allowed. */
+        if (c->in.obstacle && cmd->recline != CHAIR_RECLINE_UPRIGHT)
+                return CHAIR_ERR_OBSTACLE;
+        if (chair_seq_active(&c->seq))
+                c->seq.owner_recline = cmd->recline;
+        else
+                c->idle_recline = cmd->recline;
+        return CHAIR_OK;
+}
+
+static enum chair_err cmd_clear(struct chair_ctl *c, struct evbuf *b) {
+        uint32_t before = c->safety.latched;
+        uint32_t left = chair_safety_clear(&c->safety, c->cfg, &c->in);
+
+        for (int f = 0; f < _CHAIR_FAULT_COUNT; f++)
+                if ((before & ~left) & (1u << f)) {
+                        struct chair_event *e = ev_push(b, CHAIR_EVENT_FAULT_CLEARED);
+                        if (e)
+                                e->fault.code = f;
+                }
+        c->emitted_faults &= left;
+        return left ? CHAIR_ERR_FAULT_ACTIVE : CHAIR_OK;
+}
+
+static void apply_cmd(struct chair_ctl *c, const struct chair_cmd *cmd, struct evbuf *b) {
+        enum chair_err err = CHAIR_OK;
+
+        switch (cmd->action) {
+        case CHAIR_ACTION_START:
+                err = cmd_start(c, cmd, b);
+                break;
+        case CHAIR_ACTION_STOP:
+                /* Stop always succeeds, also when nothing runs: it is a safety command. */
+                end_session(c, b, CHAIR_END_STOPPED, true);
+                c->idle_recline = CHAIR_RECLINE_KEEP;
+                break;
+        case CHAIR_ACTION_PAUSE:
+                if (!chair_seq_pause(&c->seq))
+                        err = CHAIR_ERR_NOT_RUNNING;
+                break;
+        case CHAIR_ACTION_RESUME:
+                if (c->seq.phase != CHAIR_SEQ_PAUSED)
+                        err = CHAIR_ERR_NOT_RUNNING;
+                else if (chair_safety_stopping(&c->safety))
+                        err = CHAIR_ERR_FAULT_ACTIVE;
+                else if (!occupancy_ok(c))
+                        err = CHAIR_ERR_NOT_OCCUPIED;
+                else {
+                        chair_seq_resume(&c->seq);
+                        c->unoccupied_s = 0;
+                }
+                break;
+        case CHAIR_ACTION_SET:
+                err = cmd_set(c, cmd);
+                break;
+        case CHAIR_ACTION_RECLINE:
+                err = cmd_recline(c, cmd);
+                break;
+        case CHAIR_ACTION_CLEAR_FAULTS:
+                err = cmd_clear(c, b);
+                break;
+        case CHAIR_ACTION_SELF_TEST:
+                /* The self-test sequence is not built yet (issue 7): say so plainly. */
+                err = CHAIR_ERR_UNSUPPORTED;
+                break;
+        default:
+                err = CHAIR_ERR_UNKNOWN_ACTION;
+                break;
+        }
+        ev_result(b, cmd, err);
+}
+
+/* ---- the tick ---------------------------------------------------------- */
+
+static void estimate_carriage(struct chair_ctl *c, const struct chair_inputs *in, uint32_t pulses, double dt) {
+        const struct chair_geometry *g = &c->cfg->hardware.geometry;
+        double a = dt / CARRIAGE_MOTOR_TAU_S;
+
+        if (a > 1)
+                a = 1;
+        c->carriage_vel += (c->out.v[CHAIR_ACT_CARRIAGE] - c->carriage_vel) * a;
+        float dir = c->carriage_vel > 0 ? 1.0f : c->carriage_vel < 0 ? -1.0f : 0.0f;
+        c->carriage_mm += dir * (float) pulses * g->mm_per_pulse;
+        if (in->carriage_home)
+                c->carriage_mm = 0;
+        if (in->carriage_end)
+                c->carriage_mm = g->track_mm;
+        if (c->carriage_mm < 0)
+                c->carriage_mm = 0;
+        if (c->carriage_mm > g->track_mm)
+                c->carriage_mm = g->track_mm;
+}
+
+static enum chair_state current_state(const struct chair_ctl *c) {
+        if (chair_safety_stopping(&c->safety))
+                return CHAIR_STATE_FAULT;
+        switch (c->seq.phase) {
+        case CHAIR_SEQ_HOMING:
+        case CHAIR_SEQ_SCAN:
+        case CHAIR_SEQ_RETRACT:
+                return CHAIR_STATE_SCANNING;
+        case CHAIR_SEQ_RUNNING:
+                return CHAIR_STATE_RUNNING;
+        case CHAIR_SEQ_PAUSED:
+                return CHAIR_STATE_PAUSED;
+        case CHAIR_SEQ_ENDING:
+                return CHAIR_STATE_ENDING;
+        case CHAIR_SEQ_IDLE:
+                break;
+        }
+        return CHAIR_STATE_IDLE;
+}
+
+static void emit_faults(struct chair_ctl *c, struct evbuf *b) {
+        uint32_t fresh = c->safety.latched & ~c->emitted_faults;
+
+        for (int f = 0; f < _CHAIR_FAULT_COUNT; f++)
+                if (fresh & (1u << f)) {
+                        struct chair_event *e = ev_push(b, CHAIR_EVENT_FAULT);
+                        if (!e)
+                                return;
+                        e->fault.code = f;
+                        c->emitted_faults |= 1u << f;
+                }
+        c->safety.raised = 0;
+}
+
+static void occupancy(struct chair_ctl *c, struct evbuf *b, double dt) {
+        struct chair_seq *s = &c->seq;
+
+        if (!chair_seq_active(s) || s->phase == CHAIR_SEQ_ENDING)
+                return;
+        if (occupancy_ok(c)) {
+                c->unoccupied_s = 0;
+                return;
+        }
+        /* Rule 6: pause at once; end after the grace period.  Resuming takes the
+         * owner's resume: a chair must not start moving when someone sits down. */
+        chair_seq_pause(s);
+        c->unoccupied_s += dt;
+        if (c->unoccupied_s > c->cfg->safety.occupant_grace_s)
+                end_session(c, b, CHAIR_END_LEFT, false);
+}
+
+size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_inputs *in,
+                      const struct chair_cmd *cmds, size_t n_cmds,
+                      struct chair_outputs *out, struct chair_event *ev) {
+        const struct chair_config *cfg = c->cfg;
+        struct evbuf b = { .v = ev, .n = 0, .now = now_ns };
+        struct chair_seq_out so;
+        double dt = 0;
+        uint32_t pulses = 0;
+
+        if (c->have_time && now_ns > c->last_ns)
+                dt = (double) (now_ns - c->last_ns) / 1e9;
+        if (dt > MAX_DT_S)
+                dt = MAX_DT_S;
+        c->last_ns = now_ns;
+        c->have_time = true;
+        if (c->have_pulses)
+                pulses = in->encoder_pulses - c->last_pulses;   /* wraps correctly */
+        c->last_pulses = in->encoder_pulses;
+        c->have_pulses = true;
+        c->in = *in;
+        c->ticks++;
+
+        estimate_carriage(c, in, pulses, dt);
+
+        c->safety.homing = (c->seq.phase == CHAIR_SEQ_HOMING ||
+                            (c->seq.phase == CHAIR_SEQ_ENDING && !c->seq.carriage_parked));
+        chair_safety_detect(&c->safety, cfg, in, pulses, &c->out, dt);
+        if (chair_safety_stopping(&c->safety))
+                end_session(c, &b, CHAIR_END_FAULT, true);
+        emit_faults(c, &b);
+
+        for (size_t i = 0; i < n_cmds; i++)
+                apply_cmd(c, &cmds[i], &b);
+
+        occupancy(c, &b, dt);
+        if (c->seq.phase == CHAIR_SEQ_PAUSED && c->seq.paused_s > MAX_PAUSE_S)
+                end_session(c, &b, CHAIR_END_STOPPED, false);
+
+        bool was_ending = c->seq.phase == CHAIR_SEQ_ENDING;
+        bool finished = chair_seq_tick(&c->seq, cfg, in, c->carriage_mm, dt, &so);
+        if (!was_ending && c->seq.phase == CHAIR_SEQ_ENDING) {
+                /* The massage time ran out this tick. */
+                struct chair_event *e = ev_push(&b, CHAIR_EVENT_SESSION_ENDED);
+                if (e) {
+                        e->ended.reason = CHAIR_END_COMPLETED;
+                        e->ended.elapsed_s = (float) c->seq.elapsed_s;
+                }
+        }
+        (void) finished;
+        if (c->seq.step_changed && c->seq.phase == CHAIR_SEQ_RUNNING) {
+                struct chair_event *e = ev_push(&b, CHAIR_EVENT_STEP);
+                if (e) {
+                        e->step.index = c->seq.step;
+                        e->step.technique = c->seq.prog->steps[c->seq.step].technique;
+                }
+        }
+        if (c->seq.scanned && c->seq.phase == CHAIR_SEQ_RUNNING && c->seq.step_changed && c->seq.step == 0) {
+                struct chair_event *e = ev_push(&b, CHAIR_EVENT_SCAN_DONE);
+                if (e)
+                        e->scan.shoulder_mm = c->seq.body.shoulder_mm;
+        }
+
+        /* Recline on command while no session runs. */
+        bool idle_recline = false;
+        if (!chair_seq_active(&c->seq) && c->idle_recline != CHAIR_RECLINE_KEEP) {
+                float br, lr;
+                memset(&so, 0, sizeof(so));
+                so.backrest = so.legrest = NAN;
+                chair_seq_recline_position(c->idle_recline, &br, &lr);
+                if (cfg->hardware.outputs[CHAIR_ACT_BACKREST].present)
+                        so.backrest = br;
+                if (cfg->hardware.outputs[CHAIR_ACT_LEGREST].present)
+                        so.legrest = lr;
+                idle_recline = true;
+        }
+
+        bool paused = c->seq.phase == CHAIR_SEQ_PAUSED;
+        bool force_safe = chair_safety_stopping(&c->safety) || paused ||
+                          (!chair_seq_active(&c->seq) && !idle_recline);
+
+        chair_shaper_run(&c->shaper, cfg, &so, in, c->carriage_mm, dt, out);
+        if (idle_recline) {
+                /* Only the recline moves: everything else stays at its safe value. */
+                float br = out->v[CHAIR_ACT_BACKREST], lr = out->v[CHAIR_ACT_LEGREST];
+                chair_outputs_safe(cfg, out);
+                out->v[CHAIR_ACT_BACKREST] = br;
+                out->v[CHAIR_ACT_LEGREST] = lr;
+                if (br == 0.0f && lr == 0.0f)
+                        c->idle_recline = CHAIR_RECLINE_KEEP;
+        }
+        if (!force_safe)
+                chair_shaper_slew(&c->shaper, cfg, dt, out);
+        chair_safety_enforce(&c->safety, cfg, in, force_safe, out);
+
+        /* A pinch stop is final for this session and the recline. */
+        emit_faults(c, &b);
+
+        chair_shaper_commit(&c->shaper, out);
+        c->out = *out;
+        c->state = current_state(c);
+        return b.n;
+}
+
+void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outputs *out) {
+        chair_safety_raise(&c->safety, f);
+        if (chair_fault_is_stopping(f)) {
+                chair_seq_abort(&c->seq);
+                c->idle_recline = CHAIR_RECLINE_KEEP;
+        }
+        chair_safety_enforce(&c->safety, c->cfg, &c->in, chair_fault_is_stopping(f), &c->out);
+        *out = c->out;
+        chair_shaper_commit(&c->shaper, out);
+        c->state = current_state(c);
+}
+
+void chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out) {
+        chair_seq_abort(&c->seq);
+        c->idle_recline = CHAIR_RECLINE_KEEP;
+        chair_outputs_safe(c->cfg, &c->out);
+        *out = c->out;
+        chair_shaper_commit(&c->shaper, out);
+        c->state = current_state(c);
+}
+
+void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st) {
+        const struct chair_seq *s = &c->seq;
+        bool session = chair_seq_active(s);
+
+        memset(st, 0, sizeof(*st));
+        st->state = c->state;
+        st->program = session ? s->prog_index : -1;
+        st->steps = session && s->prog ? (uint16_t) s->prog->n_steps : 0;
+        st->step = session && (s->phase == CHAIR_SEQ_RUNNING || s->phase == CHAIR_SEQ_PAUSED ||
+                               s->phase == CHAIR_SEQ_ENDING) ? (uint16_t) (s->step + 1) : 0;
+        st->technique = chair_seq_technique(s);
+        st->elapsed_s = session ? (float) s->elapsed_s : 0;
+        st->remaining_s = (float) chair_seq_remaining_s(s);
+        st->intensity = session ? s->intensity : 0;
+        st->speed = session ? s->speed : 0;
+        st->heat_on = session && s->heat;
+        st->heat_target_c = c->out.v[CHAIR_ACT_HEATER] > 0 || (session && s->heat) ? c->cfg->safety.heater_target_c : 0;
+        st->heat_c = c->cfg->hardware.inputs.heater_temp.set && c->in.heater_sensor == CHAIR_SENSOR_OK ? c->in.heater_c : NAN;
+        st->carriage_mm = c->carriage_mm;
+        st->backrest = c->in.backrest;
+        st->legrest = c->in.legrest;
+        st->recline = s->owner_recline != CHAIR_RECLINE_KEEP ? s->owner_recline :
+                      session ? s->recline : c->idle_recline;
+        st->focus = session ? s->focus : -1;
+        st->occupied = c->in.occupied;
+        st->faults = c->safety.latched;
+        st->faults_latched = c->safety.latched;
+        st->shoulder_mm = s->scanned ? s->body.shoulder_mm : 0;
+        st->all_safe = chair_outputs_all_safe(c->cfg, &c->out);
+        st->ticks = c->ticks;
+        st->out = c->out;
+        st->in = c->in;
+}

@@ -1,4 +1,314 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
-#include <stddef.h>
-extern int chair_placeholder_safety;
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "config.h"
+#include "safety.h"
+
+/* Figures not in the config, with the reason for each. */
+#define STALL_MIN_DRIVE         0.15f  /* below this duty a motor may legitimately creep too slowly to pulse */
+#define UNDRIVEN_SETTLE_S       0.5    /* the carriage coasts ~10 tau after the drive stops */
+#define UNDRIVEN_WINDOW_S       5.0
+#define UNDRIVEN_MAX_PULSES     20     /* 10 mm at 0.5 mm/pulse: more is not coasting or noise */
+#define HEATER_RATE_WINDOW_S    0.5    /* judge the rate of change over a window, not per tick (noise) */
+#define HEATER_MIN_C            (-20.0f)
+#define HEATER_MAX_PLAUSIBLE_C  120.0f
+#define OVERTEMP_CLEAR_BELOW_C  2.0f   /* hysteresis: an overtemp clears 2 °C under the limit */
+
+struct fault_info {
+        const char *code;
+        const char *message;
+        bool stopping;
+};
+
+static const struct fault_info faults[_CHAIR_FAULT_COUNT] = {
+        [CHAIR_FAULT_ESTOP] = { "estop", "stop button pressed", true },
+        [CHAIR_FAULT_HEATER_SENSOR] = { "heater_sensor", "heater temperature sensor open, shorted or implausible; heat disabled", false },
+        [CHAIR_FAULT_HEATER_OVERTEMP] = { "heater_overtemp", "heater above its temperature limit; heat disabled", false },
+        [CHAIR_FAULT_ROLLER_STALL] = { "roller_stall", "roller carriage driven but not moving (no encoder pulses)", true },
+        [CHAIR_FAULT_TRAVEL_TIMEOUT] = { "travel_timeout", "a motor did not reach its end position in time", true },
+        [CHAIR_FAULT_ENCODER_FAULT] = { "encoder_fault", "encoder pulses while the carriage is not driven", true },
+        [CHAIR_FAULT_PINCH] = { "pinch", "obstacle under the chair while reclining; motion stopped", true },
+        [CHAIR_FAULT_OVERPRESSURE] = { "overpressure", "airbag pressure above its limit", true },
+        [CHAIR_FAULT_LOOP_OVERRUN] = { "loop_overrun", "control loop missed too many deadlines", true },
+        [CHAIR_FAULT_NOT_OCCUPIED] = { "not_occupied", "seat not occupied", false },
+        [CHAIR_FAULT_OBSTACLE] = { "obstacle", "obstacle under the chair", false },
+        [CHAIR_FAULT_HAL_IO] = { "hal_io", "hardware input/output failed", true },
+};
+
+const char *chair_fault_code(enum chair_fault f) {
+        return (unsigned) f < _CHAIR_FAULT_COUNT ? faults[f].code : "unknown";
+}
+
+const char *chair_fault_message(enum chair_fault f) {
+        return (unsigned) f < _CHAIR_FAULT_COUNT ? faults[f].message : "unknown fault";
+}
+
+int chair_fault_from_code(const char *s) {
+        for (int i = 0; s && i < _CHAIR_FAULT_COUNT; i++)
+                if (strcmp(s, faults[i].code) == 0)
+                        return i;
+        return -EINVAL;
+}
+
+bool chair_fault_is_stopping(enum chair_fault f) {
+        return (unsigned) f < _CHAIR_FAULT_COUNT && faults[f].stopping;
+}
+
+#define BIT(f) (1u << (f))
+
+static uint32_t stopping_mask(void) {
+        uint32_t m = 0;
+        for (int i = 0; i < _CHAIR_FAULT_COUNT; i++)
+                if (faults[i].stopping)
+                        m |= BIT(i);
+        return m;
+}
+
+void chair_safety_init(struct chair_safety *s) {
+        memset(s, 0, sizeof(*s));
+}
+
+void chair_safety_raise(struct chair_safety *s, enum chair_fault f) {
+        if (!(s->latched & BIT(f)))
+                s->raised |= BIT(f);
+        s->latched |= BIT(f);
+}
+
+static bool present(const struct chair_config *cfg, enum chair_actuator a) {
+        return cfg->hardware.outputs[a].present;
+}
+
+static bool heater_reading_bad(const struct chair_inputs *in) {
+        return in->heater_sensor != CHAIR_SENSOR_OK || isnan(in->heater_c) ||
+               in->heater_c < HEATER_MIN_C || in->heater_c > HEATER_MAX_PLAUSIBLE_C;
+}
+
+static bool heater_monitored(const struct chair_config *cfg) {
+        return present(cfg, CHAIR_ACT_HEATER) && cfg->hardware.inputs.heater_temp.set;
+}
+
+static uint32_t detect_heater(struct chair_safety *s, const struct chair_config *cfg,
+                              const struct chair_inputs *in, double dt) {
+        uint32_t trig = 0;
+
+        if (!heater_monitored(cfg))
+                return 0;
+        if (heater_reading_bad(in)) {
+                s->heater_seen = false;
+                return BIT(CHAIR_FAULT_HEATER_SENSOR);
+        }
+        if (!s->heater_seen) {
+                s->heater_seen = true;
+                s->heater_window_start_c = in->heater_c;
+                s->heater_rate_window_s = 0;
+        }
+        s->heater_rate_window_s += dt;
+        if (s->heater_rate_window_s >= HEATER_RATE_WINDOW_S) {
+                float rate = fabsf(in->heater_c - s->heater_window_start_c) / (float) s->heater_rate_window_s;
+                if (rate > cfg->safety.max_heater_rate_c_s)
+                        trig |= BIT(CHAIR_FAULT_HEATER_SENSOR);
+                s->heater_window_start_c = in->heater_c;
+                s->heater_rate_window_s = 0;
+        }
+        if (in->heater_c > cfg->safety.heater_max_c)
+                trig |= BIT(CHAIR_FAULT_HEATER_OVERTEMP);
+        s->last_heater_c = in->heater_c;
+        return trig;
+}
+
+static uint32_t detect_carriage(struct chair_safety *s, const struct chair_config *cfg,
+                                const struct chair_inputs *in, uint32_t pulses, float drive, double dt) {
+        uint32_t trig = 0;
+
+        if (!present(cfg, CHAIR_ACT_CARRIAGE) || !cfg->hardware.inputs.encoder.set)
+                return 0;
+
+        /* Stall: driven, not pushing into an end switch, and no pulse for stall_s. */
+        bool at_end = (drive < 0 && in->carriage_home) || (drive > 0 && in->carriage_end);
+        if (fabsf(drive) >= STALL_MIN_DRIVE && !at_end && pulses == 0) {
+                s->carriage_driven_s += dt;
+                if (s->carriage_driven_s >= cfg->safety.stall_s)
+                        trig |= BIT(CHAIR_FAULT_ROLLER_STALL);
+        } else
+                s->carriage_driven_s = 0;
+
+        /* Pulses while undriven, once the carriage had time to coast to a stop. */
+        if (drive == 0.0f) {
+                s->undriven_s += dt;
+                if (s->undriven_s > UNDRIVEN_SETTLE_S) {
+                        s->undriven_pulses += pulses;
+                        if (s->undriven_pulses > UNDRIVEN_MAX_PULSES)
+                                trig |= BIT(CHAIR_FAULT_ENCODER_FAULT);
+                        if (s->undriven_s > UNDRIVEN_SETTLE_S + UNDRIVEN_WINDOW_S) {
+                                s->undriven_s = UNDRIVEN_SETTLE_S;
+                                s->undriven_pulses = 0;
+                        }
+                }
+        } else {
+                s->undriven_s = 0;
+                s->undriven_pulses = 0;
+        }
+
+        /* Travel timeout: a move to the home switch that never gets there. */
+        if (s->homing && !in->carriage_home) {
+                s->homing_s += dt;
+                if (s->homing_s > cfg->safety.travel_timeout_s)
+                        trig |= BIT(CHAIR_FAULT_TRAVEL_TIMEOUT);
+        } else
+                s->homing_s = 0;
+        return trig;
+}
+
+static uint32_t detect_travel(struct chair_safety *s, const struct chair_config *cfg, enum chair_actuator a,
+                              float drive, double dt) {
+        if (!present(cfg, a))
+                return 0;
+        float dir = drive > 0 ? 1.0f : drive < 0 ? -1.0f : 0.0f;
+        if (dir != 0 && dir == s->travel_dir[a]) {
+                s->travel_s[a] += dt;
+                if (s->travel_s[a] > cfg->safety.travel_timeout_s)
+                        return BIT(CHAIR_FAULT_TRAVEL_TIMEOUT);
+        } else
+                s->travel_s[a] = 0;
+        s->travel_dir[a] = dir;
+        return 0;
+}
+
+void chair_safety_detect(struct chair_safety *s, const struct chair_config *cfg, const struct chair_inputs *in,
+                         uint32_t pulses, const struct chair_outputs *prev, double dt) {
+        uint32_t trig = 0;
+
+        if (in->estop)
+                trig |= BIT(CHAIR_FAULT_ESTOP);
+        trig |= detect_heater(s, cfg, in, dt);
+        trig |= detect_carriage(s, cfg, in, pulses, prev->v[CHAIR_ACT_CARRIAGE], dt);
+        trig |= detect_travel(s, cfg, CHAIR_ACT_BACKREST, prev->v[CHAIR_ACT_BACKREST], dt);
+        trig |= detect_travel(s, cfg, CHAIR_ACT_LEGREST, prev->v[CHAIR_ACT_LEGREST], dt);
+
+        for (int b = 0; b < _CHAIR_BAG_COUNT; b++)
+                if (cfg->hardware.inputs.pressure[b].set && present(cfg, chair_airbag_valve(b)) &&
+                    in->pressure_kpa[b] > cfg->safety.max_pressure_kpa)
+                        trig |= BIT(CHAIR_FAULT_OVERPRESSURE);
+
+        /* Rule 7: reclining further (backrest +) or lowering the legrest (-)
+         * closes the space under the chair. */
+        if (in->obstacle && (prev->v[CHAIR_ACT_BACKREST] > 0 || prev->v[CHAIR_ACT_LEGREST] < 0))
+                trig |= BIT(CHAIR_FAULT_PINCH);
+
+        s->raised |= trig & ~s->latched;
+        s->latched |= trig;
+}
+
+/* Is the cause of fault f still there? */
+static bool cause_present(const struct chair_safety *s, const struct chair_config *cfg,
+                          const struct chair_inputs *in, enum chair_fault f) {
+        switch (f) {
+        case CHAIR_FAULT_ESTOP:
+                return in->estop;
+        case CHAIR_FAULT_HEATER_SENSOR:
+                return heater_monitored(cfg) && heater_reading_bad(in);
+        case CHAIR_FAULT_HEATER_OVERTEMP:
+                return heater_monitored(cfg) &&
+                       (heater_reading_bad(in) || in->heater_c > cfg->safety.heater_max_c - OVERTEMP_CLEAR_BELOW_C);
+        case CHAIR_FAULT_PINCH:
+        case CHAIR_FAULT_OBSTACLE:
+                return in->obstacle;
+        case CHAIR_FAULT_OVERPRESSURE:
+                for (int b = 0; b < _CHAIR_BAG_COUNT; b++)
+                        if (cfg->hardware.inputs.pressure[b].set && in->pressure_kpa[b] > cfg->safety.max_pressure_kpa)
+                                return true;
+                return false;
+        default:
+                /* Stall, travel, encoder, overrun, I/O: nothing moves while the fault
+                 * is latched, so the cause cannot be observed; the technician's
+                 * clear_faults is the reset, and detection re-arms at once. */
+                (void) s;
+                return false;
+        }
+}
+
+uint32_t chair_safety_clear(struct chair_safety *s, const struct chair_config *cfg, const struct chair_inputs *in) {
+        for (int f = 0; f < _CHAIR_FAULT_COUNT; f++)
+                if ((s->latched & BIT(f)) && !cause_present(s, cfg, in, f))
+                        s->latched &= ~BIT(f);
+        s->carriage_driven_s = 0;
+        s->undriven_pulses = 0;
+        s->homing_s = 0;
+        memset(s->travel_s, 0, sizeof(s->travel_s));
+        return s->latched;
+}
+
+bool chair_safety_stopping(const struct chair_safety *s) {
+        return (s->latched & stopping_mask()) != 0;
+}
+
+static float clampf(float v, float lo, float hi) {
+        return v < lo ? lo : v > hi ? hi : v;
+}
+
+void chair_safety_enforce(const struct chair_safety *s, const struct chair_config *cfg,
+                          const struct chair_inputs *in, bool force_safe, struct chair_outputs *out) {
+        float *v = out->v;
+
+        if (force_safe || chair_safety_stopping(s)) {
+                chair_outputs_safe(cfg, out);
+                return;
+        }
+
+        for (int a = 0; a < _CHAIR_ACT_COUNT; a++) {
+                const struct chair_output_config *oc = &cfg->hardware.outputs[a];
+                if (!oc->present) {
+                        v[a] = 0;
+                        continue;
+                }
+                if (isnan(v[a]))
+                        v[a] = oc->safe;
+                switch (chair_actuator_kind(a)) {
+                case CHAIR_ACT_KIND_BIDIR:
+                        v[a] = clampf(v[a], -oc->max, oc->max);
+                        break;
+                case CHAIR_ACT_KIND_DUTY:
+                        v[a] = clampf(v[a], 0, oc->max);
+                        break;
+                case CHAIR_ACT_KIND_SWITCH:
+                        v[a] = v[a] >= 0.5f ? 1.0f : 0.0f;
+                        break;
+                }
+        }
+
+        /* Rule 4: heat only with a healthy sensor, and never at or above the limit. */
+        if (present(cfg, CHAIR_ACT_HEATER) &&
+            (!heater_monitored(cfg) || heater_reading_bad(in) ||
+             (s->latched & (BIT(CHAIR_FAULT_HEATER_SENSOR) | BIT(CHAIR_FAULT_HEATER_OVERTEMP))) ||
+             in->heater_c >= cfg->safety.heater_max_c))
+                v[CHAIR_ACT_HEATER] = 0;
+
+        /* Vent any bag at its limit, and stop the pump while one is there. */
+        for (int b = 0; b < _CHAIR_BAG_COUNT; b++)
+                if (cfg->hardware.inputs.pressure[b].set && in->pressure_kpa[b] >= cfg->safety.max_pressure_kpa) {
+                        v[chair_airbag_valve(b)] = 0;
+                        v[CHAIR_ACT_PUMP] = 0;
+                }
+
+        /* Rule 7. */
+        if (in->obstacle) {
+                v[CHAIR_ACT_BACKREST] = fminf(v[CHAIR_ACT_BACKREST], 0);
+                v[CHAIR_ACT_LEGREST] = fmaxf(v[CHAIR_ACT_LEGREST], 0);
+        }
+
+        /* Never drive into an end switch. */
+        if (in->carriage_home && v[CHAIR_ACT_CARRIAGE] < 0)
+                v[CHAIR_ACT_CARRIAGE] = 0;
+        if (in->carriage_end && v[CHAIR_ACT_CARRIAGE] > 0)
+                v[CHAIR_ACT_CARRIAGE] = 0;
+        if (in->backrest_min && v[CHAIR_ACT_BACKREST] < 0)
+                v[CHAIR_ACT_BACKREST] = 0;
+        if (in->backrest_max && v[CHAIR_ACT_BACKREST] > 0)
+                v[CHAIR_ACT_BACKREST] = 0;
+        if (in->legrest_min && v[CHAIR_ACT_LEGREST] < 0)
+                v[CHAIR_ACT_LEGREST] = 0;
+        if (in->legrest_max && v[CHAIR_ACT_LEGREST] > 0)
+                v[CHAIR_ACT_LEGREST] = 0;
+}

@@ -1,0 +1,79 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Developer entry point: install what is missing, build, run the demo or the tests.
+#   tools/dev.sh demo    install, build, run the chair on the simulated backend with a live view
+#   tools/dev.sh test    install, build, run the whole test suite (prints "N passed, N failed")
+#   tools/dev.sh deps | build
+# Environment: BUILD_DIR (default build), MESON_ARGS (extra `meson setup` arguments).
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$top/build}
+
+# Debian 12 packages the build, the tests and the demo need.
+PACKAGES="meson ninja-build pkg-config gcc libc6-dev libcyaml-dev libyaml-dev libjson-c-dev
+libgpiod-dev libsystemd-dev libmosquitto-dev libcmocka-dev mosquitto mosquitto-clients
+python3 systemd openssl valgrind procps util-linux"
+
+deps() {
+        missing=
+        for p in $PACKAGES; do
+                dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+        done
+        [ -z "$missing" ] && return 0
+        if [ "$(id -u)" != 0 ]; then
+                echo "dev.sh: missing packages:$missing (run as root to install them)" >&2
+                exit 1
+        fi
+        echo "dev.sh: installing$missing" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+build() {
+        if [ ! -f "$build/build.ninja" ]; then
+                # shellcheck disable=SC2086
+                meson setup "$build" "$top" ${MESON_ARGS:-} >/dev/null
+        fi
+        ninja -C "$build" >/dev/null
+}
+
+summary() {
+        python3 - "$build/meson-logs/testlog.json" <<'PY'
+import json, sys
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+try:
+    lines = open(sys.argv[1]).read().splitlines()
+except OSError:
+    lines = []
+for line in lines:
+    r = json.loads(line).get("result")
+    if r in ("OK", "EXPECTEDFAIL"):
+        counts["passed"] += 1
+    elif r == "SKIP":
+        counts["skipped"] += 1
+    else:
+        counts["failed"] += 1
+print("%(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)
+PY
+}
+
+cmd=${1:-}
+case "$cmd" in
+deps)
+        deps ;;
+build)
+        deps; build ;;
+test)
+        deps; build
+        rc=0
+        meson test -C "$build" --print-errorlogs --num-processes 2 || rc=$?
+        summary
+        exit $rc ;;
+demo)
+        deps; build
+        exec "$top/tools/demo.sh" "$build" ;;
+*)
+        echo "usage: tools/dev.sh demo|test|deps|build" >&2
+        exit 1 ;;
+esac
