@@ -404,8 +404,11 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
         c->safety.homing = (c->seq.phase == CHAIR_SEQ_HOMING ||
                             (c->seq.phase == CHAIR_SEQ_ENDING && !c->seq.carriage_parked));
         chair_safety_detect(&c->safety, cfg, in, pulses, &c->out, dt);
-        if (chair_safety_stopping(&c->safety))
+        if (chair_safety_stopping(&c->safety)) {
+                /* Nothing resumes by itself after a stopping fault, not even a recline. */
                 end_session(c, &b, CHAIR_END_FAULT, true);
+                c->idle_recline = CHAIR_RECLINE_KEEP;
+        }
         emit_faults(c, &b);
 
         for (size_t i = 0; i < n_cmds; i++)

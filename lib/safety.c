@@ -151,14 +151,22 @@ static uint32_t detect_carriage(struct chair_safety *s, const struct chair_confi
                 s->undriven_pulses = 0;
         }
 
-        /* Travel timeout: a move to the home switch that never gets there. */
+        return trig;
+}
+
+/* Travel timeout: a move to the carriage's home switch that never gets there
+ * (works without an encoder too). */
+static uint32_t detect_homing(struct chair_safety *s, const struct chair_config *cfg,
+                              const struct chair_inputs *in, double dt) {
+        if (!present(cfg, CHAIR_ACT_CARRIAGE) || !cfg->hardware.inputs.carriage_home.set)
+                return 0;
         if (s->homing && !in->carriage_home) {
                 s->homing_s += dt;
                 if (s->homing_s > cfg->safety.travel_timeout_s)
-                        trig |= BIT(CHAIR_FAULT_TRAVEL_TIMEOUT);
+                        return BIT(CHAIR_FAULT_TRAVEL_TIMEOUT);
         } else
                 s->homing_s = 0;
-        return trig;
+        return 0;
 }
 
 static uint32_t detect_travel(struct chair_safety *s, const struct chair_config *cfg, enum chair_actuator a,
@@ -184,6 +192,7 @@ void chair_safety_detect(struct chair_safety *s, const struct chair_config *cfg,
                 trig |= BIT(CHAIR_FAULT_ESTOP);
         trig |= detect_heater(s, cfg, in, dt);
         trig |= detect_carriage(s, cfg, in, pulses, prev->v[CHAIR_ACT_CARRIAGE], dt);
+        trig |= detect_homing(s, cfg, in, dt);
         trig |= detect_travel(s, cfg, CHAIR_ACT_BACKREST, prev->v[CHAIR_ACT_BACKREST], dt);
         trig |= detect_travel(s, cfg, CHAIR_ACT_LEGREST, prev->v[CHAIR_ACT_LEGREST], dt);
 
