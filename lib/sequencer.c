@@ -183,6 +183,10 @@ static void run_step(struct chair_seq *s, const struct chair_config *cfg, double
         step_zone(s, cfg, st, &z);
         chair_technique_eval(st->technique, &z, s->live_intensity, s->live_speed, (float) s->step_t_s,
                              cfg->safety.max_pressure_kpa * 0.8f, &out->sp);
+        /* The step's airbags list says which bags this step may use. */
+        for (int b = 0; b < _CHAIR_BAG_COUNT; b++)
+                if (!(st->airbags & (1u << b)))
+                        out->sp.bag_kpa[b] = 0;
         if (s->have_prev && s->step_t_s < STEP_BLEND_S)
                 blend(&out->sp, &s->prev_sp, (float) (s->step_t_s / STEP_BLEND_S));
         s->last_sp = out->sp;

@@ -303,6 +303,13 @@ out:
         return ret;
 }
 
+/* A JSON number printed with a fixed number of decimals (json-c's default is %.17g). */
+static json_object *num(double v, int decimals) {
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+        return json_object_new_double_s(v, buf);
+}
+
 void chair_simrun_print_json(const struct chair_simrun_result *r, const char *program, FILE *f) {
         json_object *o = json_object_new_object();
         json_object *faults = json_object_new_array();
@@ -311,24 +318,24 @@ void chair_simrun_print_json(const struct chair_simrun_result *r, const char *pr
         json_object_object_add(o, "result", json_object_new_string(chair_sim_result_name(r->result)));
         if (r->result == CHAIR_SIM_REFUSED)
                 json_object_object_add(o, "start_error", json_object_new_string(chair_err_code(r->start_error)));
-        json_object_object_add(o, "simulated_s", json_object_new_double(round(r->simulated_s * 1000) / 1000));
-        json_object_object_add(o, "session_s", json_object_new_double(round(r->session_s * 1000) / 1000));
+        json_object_object_add(o, "simulated_s", num(r->simulated_s, 3));
+        json_object_object_add(o, "session_s", num(r->session_s, 3));
         json_object_object_add(o, "ticks", json_object_new_int64((int64_t) r->ticks));
         json_object_object_add(o, "rate_hz", json_object_new_int64(r->rate_hz));
         json_object_object_add(o, "steps_run", json_object_new_int64(r->steps_run));
         for (size_t i = 0; i < r->n_faults; i++) {
                 json_object *x = json_object_new_object();
                 json_object_object_add(x, "code", json_object_new_string(chair_fault_code(r->faults[i].code)));
-                json_object_object_add(x, "at_s", json_object_new_double(round(r->faults[i].at_s * 1000) / 1000));
+                json_object_object_add(x, "at_s", num(r->faults[i].at_s, 3));
                 json_object_array_add(faults, x);
         }
         json_object_object_add(o, "faults", faults);
-        json_object_object_add(o, "max_heater_c", json_object_new_double(round(r->max_heater_c * 100) / 100));
-        json_object_object_add(o, "carriage_min_mm", json_object_new_double(round(r->carriage_min_mm * 10) / 10));
-        json_object_object_add(o, "carriage_max_mm", json_object_new_double(round(r->carriage_max_mm * 10) / 10));
+        json_object_object_add(o, "max_heater_c", num(r->max_heater_c, 2));
+        json_object_object_add(o, "carriage_min_mm", num(r->carriage_min_mm, 1));
+        json_object_object_add(o, "carriage_max_mm", num(r->carriage_max_mm, 1));
         json_object_object_add(o, "max_safe_reaction_ticks", json_object_new_int64(r->max_safe_reaction_ticks));
         json_object_object_add(o, "safe_reactions", json_object_new_int64(r->safe_reactions));
-        json_object_object_add(o, "shoulder_mm", json_object_new_double(round(r->shoulder_mm * 10) / 10));
+        json_object_object_add(o, "shoulder_mm", num(r->shoulder_mm, 1));
         json_object_object_add(o, "commands_refused", json_object_new_int64(r->commands_refused));
         fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
