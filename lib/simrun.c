@@ -171,7 +171,7 @@ int chair_simrun(const struct chair_config *cfg_in, const struct chair_programs 
                         if (x->is_command) {
                                 char id[CHAIR_CMD_ID_MAX], msg[256];
                                 struct chair_cmd c;
-                                enum chair_err e = chair_cmd_parse(x->command, strlen(x->command), progs, &c,
+                                enum chair_err e = chair_cmd_parse_cfg(x->command, strlen(x->command), &cfg, progs, &c,
                                                                    id, sizeof(id), msg, sizeof(msg));
                                 if (e != CHAIR_OK) {
                                         snprintf(err, err_size, "injected command at %gs: %s: %s", x->at_s,
