@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * GPIO lines for the linux backend.  This is the ONLY file that calls
+ * libgpiod (1.6 API): a port to libgpiod 2 touches gpio.c alone.
+ *
+ * A struct chair_gpio owns the chips it opened and the lines it requested
+ * (consumer "chaird").  Lines are addressed by an int handle returned at
+ * request time.  Outputs are requested with their initial value, so the
+ * kernel drives the safe value from the moment the request succeeds.  Inputs
+ * are requested for both-edge events; chair_gpio_poll() drains the events of
+ * every input without blocking.
+ *
+ * Thread rules: new/free/request* on the main thread before the control loop
+ * starts; set/poll/take_edges on the control thread (no allocation, no
+ * blocking: each is one or a few non-blocking syscalls).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct chair_gpio;
+struct chair_gpio_binding;
+
+#define CHAIR_GPIO_CONSUMER "chaird"
+#define CHAIR_GPIO_MAX_LINES 48
+#define CHAIR_GPIO_MAX_CHIPS 16
+
+/*
+ * dev_dir: where chip names ("gpiochip0") are looked up, normally "/dev";
+ * NULL means "/dev".  The string is copied.
+ */
+int chair_gpio_new(const char *dev_dir, struct chair_gpio **ret);
+/* Releases every line and closes every chip.  Accepts NULL, returns NULL. */
+struct chair_gpio *chair_gpio_free(struct chair_gpio *g);
+
+/*
+ * Request b as an output driving value (0/1, logical: active_low applied by
+ * the kernel) from the start.  Returns a handle >= 0, or a negative errno;
+ * on failure why (if not NULL) receives a one-line description of what was
+ * missing and the path or name tried.
+ */
+int chair_gpio_request_output(struct chair_gpio *g, const struct chair_gpio_binding *b, int value,
+                              char *why, size_t why_len);
+/* Request b as an input with both-edge events.  Same returns as above. */
+int chair_gpio_request_input(struct chair_gpio *g, const struct chair_gpio_binding *b,
+                             char *why, size_t why_len);
+
+/* Set an output's logical value.  Control-thread safe.  0 or negative errno. */
+int chair_gpio_set(struct chair_gpio *g, int h, int value);
+/* Read a line's logical value: 0/1 or negative errno. */
+int chair_gpio_get(struct chair_gpio *g, int h);
+
+/*
+ * Drain pending edge events of every input line without blocking (poll with
+ * a zero timeout, then read what is ready).  Control-thread safe.  Returns
+ * 0, or the first negative errno met (the other lines are still drained).
+ */
+int chair_gpio_poll(struct chair_gpio *g);
+
+struct chair_gpio_edges {
+        uint32_t rising;           /* edges to the logical active level */
+        uint32_t falling;          /* edges to the logical inactive level */
+        int last;                  /* level after the last edge: 1, 0, or -1 when no edge */
+};
+/* Take (and reset) the edges accumulated by chair_gpio_poll() for input h. */
+void chair_gpio_take_edges(struct chair_gpio *g, int h, struct chair_gpio_edges *e);
