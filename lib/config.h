@@ -198,3 +198,11 @@ void chair_config_set_defaults(struct chair_config *cfg);
 
 /* $STATE_DIRECTORY, else cfg->state_dir, else /var/lib/chaird. */
 const char *chair_config_state_dir(const struct chair_config *cfg);
+
+/*
+ * Like chair_config_load(), but on invalid content (-EINVAL) *ret still holds a
+ * best-effort config (defaults where the file could not be read, the program
+ * directories and present parts as written) so that --check-config can go on to
+ * check the programs.  The caller frees *ret in every case.
+ */
+int chair_config_load_lenient(const char *path, struct chair_errors *errs, struct chair_config **ret);

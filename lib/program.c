@@ -1,4 +1,633 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: being written */
-#include <stddef.h>
-extern int chair_placeholder_program;
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "errors.h"
+#include "program.h"
+#include "yaml-load.h"
+#include "yaml-pos.h"
+
+static const char *const technique_names[_CHAIR_TECH_COUNT] = {
+        [CHAIR_TECH_ROLLING] = "rolling",
+        [CHAIR_TECH_KNEADING] = "kneading",
+        [CHAIR_TECH_TAPPING] = "tapping",
+        [CHAIR_TECH_SHIATSU] = "shiatsu",
+        [CHAIR_TECH_DEEP_TISSUE] = "deep-tissue",
+        [CHAIR_TECH_MYOFASCIAL] = "myofascial",
+        [CHAIR_TECH_STRETCH] = "stretch",
+        [CHAIR_TECH_ROCKING] = "rocking",
+        [CHAIR_TECH_COMPRESSION] = "compression",
+        [CHAIR_TECH_HEAT] = "heat",
+};
+
+/* Spine order, head first: zone ranges must run from the head toward the seat. */
+static const char *const landmark_names[_CHAIR_LM_COUNT] = {
+        [CHAIR_LM_C7] = "C7", [CHAIR_LM_T10] = "T10", [CHAIR_LM_T12] = "T12",
+        [CHAIR_LM_L1] = "L1", [CHAIR_LM_L2] = "L2", [CHAIR_LM_L3] = "L3",
+        [CHAIR_LM_L4] = "L4", [CHAIR_LM_L5] = "L5", [CHAIR_LM_S1] = "S1",
+};
+
+static const char *const recline_names[_CHAIR_RECLINE_COUNT] = {
+        [CHAIR_RECLINE_UPRIGHT] = "upright",
+        [CHAIR_RECLINE_RELAX] = "relax",
+        [CHAIR_RECLINE_ZERO_GRAVITY] = "zero-gravity",
+};
+
+static int name_lookup(const char *const *names, int n, const char *s) {
+        for (int i = 0; s && i < n; i++)
+                if (strcmp(s, names[i]) == 0)
+                        return i;
+        return -EINVAL;
+}
+
+const char *chair_technique_name(enum chair_technique t) {
+        return (unsigned) t < _CHAIR_TECH_COUNT ? technique_names[t] : NULL;
+}
+
+int chair_technique_from_name(const char *s) {
+        return name_lookup(technique_names, _CHAIR_TECH_COUNT, s);
+}
+
+const char *chair_landmark_name(enum chair_landmark l) {
+        return (unsigned) l < _CHAIR_LM_COUNT ? landmark_names[l] : NULL;
+}
+
+int chair_landmark_from_name(const char *s) {
+        return name_lookup(landmark_names, _CHAIR_LM_COUNT, s);
+}
+
+const char *chair_recline_name(enum chair_recline r) {
+        return (unsigned) r < _CHAIR_RECLINE_COUNT ? recline_names[r] : NULL;
+}
+
+int chair_recline_from_name(const char *s) {
+        return name_lookup(recline_names, _CHAIR_RECLINE_COUNT, s);
+}
+
+/* ---- loading ---- */
+
+/* What libcyaml loads; turned into struct chair_program after validation. */
+struct raw_step {
+        int technique;
+        char *zone;
+        uint32_t duration_s;
+        uint8_t intensity;
+        uint8_t speed;
+        bool heat;
+        uint8_t airbags;
+        int recline;
+};
+
+struct raw_program {
+        char *id;
+        char *name;
+        char *description;
+        uint32_t default_minutes;
+        struct raw_step *steps;
+        unsigned n_steps;
+};
+
+#define OPT CYAML_FLAG_OPTIONAL
+
+static const cyaml_strval_t technique_strings[] = {
+        { "rolling", CHAIR_TECH_ROLLING },
+        { "kneading", CHAIR_TECH_KNEADING },
+        { "tapping", CHAIR_TECH_TAPPING },
+        { "shiatsu", CHAIR_TECH_SHIATSU },
+        { "deep-tissue", CHAIR_TECH_DEEP_TISSUE },
+        { "myofascial", CHAIR_TECH_MYOFASCIAL },
+        { "stretch", CHAIR_TECH_STRETCH },
+        { "rocking", CHAIR_TECH_ROCKING },
+        { "compression", CHAIR_TECH_COMPRESSION },
+        { "heat", CHAIR_TECH_HEAT },
+};
+
+static const cyaml_strval_t airbag_strings[] = {
+        { "lumbar-left", 1 << CHAIR_BAG_LUMBAR_LEFT },
+        { "lumbar-right", 1 << CHAIR_BAG_LUMBAR_RIGHT },
+        { "seat", 1 << CHAIR_BAG_SEAT },
+        { "calves", 1 << CHAIR_BAG_CALVES },
+};
+
+static const cyaml_strval_t recline_strings[] = {
+        { "upright", CHAIR_RECLINE_UPRIGHT },
+        { "relax", CHAIR_RECLINE_RELAX },
+        { "zero-gravity", CHAIR_RECLINE_ZERO_GRAVITY },
+};
+
+static const cyaml_schema_field_t step_fields[] = {
+        CYAML_FIELD_ENUM("technique", CYAML_FLAG_STRICT, struct raw_step, technique,
+                         technique_strings, CYAML_ARRAY_LEN(technique_strings)),
+        CYAML_FIELD_STRING_PTR("zone", OPT, struct raw_step, zone, 0, CYAML_UNLIMITED),
+        CYAML_FIELD_UINT("duration_s", CYAML_FLAG_DEFAULT, struct raw_step, duration_s),
+        CYAML_FIELD_UINT("intensity", OPT, struct raw_step, intensity),
+        CYAML_FIELD_UINT("speed", OPT, struct raw_step, speed),
+        CYAML_FIELD_BOOL("heat", OPT, struct raw_step, heat),
+        CYAML_FIELD_FLAGS("airbags", OPT | CYAML_FLAG_STRICT, struct raw_step, airbags,
+                          airbag_strings, CYAML_ARRAY_LEN(airbag_strings)),
+        CYAML_FIELD_ENUM("recline", OPT | CYAML_FLAG_STRICT, struct raw_step, recline,
+                         recline_strings, CYAML_ARRAY_LEN(recline_strings)),
+        CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t step_schema = {
+        CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_step, step_fields),
+};
+
+static const cyaml_schema_field_t program_fields[] = {
+        CYAML_FIELD_STRING_PTR("id", CYAML_FLAG_DEFAULT, struct raw_program, id, 0, CYAML_UNLIMITED),
+        CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_DEFAULT, struct raw_program, name, 0, CYAML_UNLIMITED),
+        CYAML_FIELD_STRING_PTR("description", OPT, struct raw_program, description, 0, CYAML_UNLIMITED),
+        CYAML_FIELD_UINT("default_minutes", OPT, struct raw_program, default_minutes),
+        /* Counts are checked by us so that errors name the key, not an entry. */
+        CYAML_FIELD_SEQUENCE_COUNT("steps", CYAML_FLAG_POINTER, struct raw_program, steps, n_steps,
+                                   &step_schema, 0, CYAML_UNLIMITED),
+        CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t program_schema = {
+        CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct raw_program, program_fields),
+};
+
+#define DEFAULT_ZONE "T12-S1"
+static const struct raw_step step_defaults = {
+        .intensity = 3,
+        .speed = 3,
+        .recline = CHAIR_RECLINE_KEEP,
+};
+static const struct raw_program program_defaults = {
+        .default_minutes = 15,
+};
+
+#define RS(key, type, m, lo, hi) { key, type, offsetof(struct raw_step, m), lo, hi }
+static const struct chair_yaml_range step_ranges[] = {
+        RS("duration_s", CHAIR_YAML_U32, duration_s, 5, 1800),
+        RS("intensity", CHAIR_YAML_U8, intensity, 1, 5),
+        RS("speed", CHAIR_YAML_U8, speed, 1, 5),
+};
+static const struct chair_yaml_range program_ranges[] = {
+        { "default_minutes", CHAIR_YAML_U32, offsetof(struct raw_program, default_minutes), 1, 30 },
+};
+
+/* "L4" or "L3-L5"; from must be nearer the head (or equal). */
+static int parse_zone(const char *s, enum chair_landmark *from, enum chair_landmark *to, const char **why) {
+        char a[8], b[8];
+        const char *dash = strchr(s, '-');
+        int x, y;
+
+        if (!dash) {
+                x = y = chair_landmark_from_name(s);
+        } else {
+                size_t n = (size_t) (dash - s);
+                if (n >= sizeof(a) || strlen(dash + 1) >= sizeof(b)) {
+                        *why = "unknown landmark";
+                        return -EINVAL;
+                }
+                memcpy(a, s, n);
+                a[n] = 0;
+                strcpy(b, dash + 1);
+                x = chair_landmark_from_name(a);
+                y = chair_landmark_from_name(b);
+        }
+        if (x < 0 || y < 0) {
+                *why = "unknown landmark";
+                return -EINVAL;
+        }
+        if (x > y) {
+                *why = "range must run from the head down";
+                return -EINVAL;
+        }
+        *from = (enum chair_landmark) x;
+        *to = (enum chair_landmark) y;
+        return 0;
+}
+
+static bool has_part(const struct chair_config *cfg, enum chair_actuator a) {
+        return !cfg || cfg->hardware.outputs[a].present;
+}
+
+/* Validate one step against the schema ranges and the chair; fill *out. */
+static int check_step(const char *file, const struct chair_yaml_pos *pos, struct chair_errors *errs,
+                      const struct chair_config *cfg, unsigned i, const struct raw_step *s,
+                      struct chair_step *out) {
+        char base[32], path[64];
+        const char *why = NULL;
+        int r, ret = 0;
+
+#define FAIL(key, ...) do { \
+                snprintf(path, sizeof(path), "%s.%s", base, key); \
+                r = chair_yaml_error(file, pos, errs, path, __VA_ARGS__); \
+                if (r == -ENOMEM) \
+                        return r; \
+                ret = r; \
+        } while (0)
+
+        snprintf(base, sizeof(base), "steps[%u]", i);
+        r = chair_yaml_check_ranges(file, pos, errs, base, s, step_ranges,
+                                    sizeof(step_ranges) / sizeof(step_ranges[0]));
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                ret = r;
+
+        *out = (struct chair_step) {
+                .technique = (enum chair_technique) s->technique,
+                .duration_s = s->duration_s,
+                .intensity = s->intensity,
+                .speed = s->speed,
+                .heat = s->heat,
+                .airbags = s->airbags,
+                .recline = (enum chair_recline) s->recline,
+        };
+        if (parse_zone(s->zone ? s->zone : DEFAULT_ZONE, &out->zone_from, &out->zone_to, &why) < 0)
+                FAIL("zone", "%s in '%s' (landmarks head to seat: C7 T10 T12 L1 L2 L3 L4 L5 S1; "
+                     "a range like L3-L5)", why, s->zone);
+
+        if (cfg) {
+                if ((s->heat || s->technique == CHAIR_TECH_HEAT) && !has_part(cfg, CHAIR_ACT_HEATER))
+                        FAIL(s->heat ? "heat" : "technique", "this chair has no heater");
+                if ((s->recline != CHAIR_RECLINE_KEEP || s->technique == CHAIR_TECH_ROCKING) &&
+                    !has_part(cfg, CHAIR_ACT_BACKREST))
+                        FAIL(s->recline != CHAIR_RECLINE_KEEP ? "recline" : "technique",
+                             "this chair has no backrest motor");
+                for (int b = 0; b < _CHAIR_BAG_COUNT; b++) {
+                        if (!(s->airbags & (1u << b)))
+                                continue;
+                        if (!has_part(cfg, chair_airbag_valve(b)))
+                                FAIL("airbags", "this chair has no %s airbag (no %s output)",
+                                     chair_airbag_name(b), chair_actuator_name(chair_airbag_valve(b)));
+                        else if (!has_part(cfg, CHAIR_ACT_PUMP))
+                                FAIL("airbags", "this chair has no air pump");
+                }
+        }
+#undef FAIL
+        return ret;
+}
+
+static bool valid_program_id(const char *s) {
+        size_t n = strlen(s);
+        return n > 0 && n < CHAIR_PROGRAM_ID_MAX &&
+               strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+static int read_all(const char *path, uint8_t **ret, size_t *ret_len) {
+        FILE *f = fopen(path, "re");
+        uint8_t *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        if (!f)
+                return -errno;
+        for (;;) {
+                if (len == cap) {
+                        uint8_t *b;
+                        cap = cap ? cap * 2 : 4096;
+                        b = cap <= 4 * 1024 * 1024 ? realloc(buf, cap) : NULL;
+                        if (!b) {
+                                free(buf);
+                                fclose(f);
+                                return cap > 4 * 1024 * 1024 ? -EFBIG : -ENOMEM;
+                        }
+                        buf = b;
+                }
+                size_t k = fread(buf + len, 1, cap - len, f);
+                len += k;
+                if (k == 0)
+                        break;
+        }
+        if (ferror(f)) {
+                free(buf);
+                fclose(f);
+                return -EIO;
+        }
+        fclose(f);
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+/* Load and validate; *id_line/column: where the id key is, for duplicate-id errors. */
+static int program_load(const char *path, const struct chair_config *cfg, struct chair_errors *errs,
+                        struct chair_program *ret, uint32_t *id_line, uint32_t *id_column) {
+        struct chair_yaml_pos *pos = NULL;
+        struct raw_program *raw = NULL;
+        struct chair_program p = { 0 };
+        uint8_t *data = NULL;
+        size_t len = 0;
+        void *loaded = NULL;
+        int r, bad = 0;
+
+        *ret = (struct chair_program) { 0 };
+        r = read_all(path, &data, &len);
+        if (r < 0)
+                return chair_errors_add(errs, path, 0, 0, "", "cannot read: %s", strerror(-r)) < 0 ? -ENOMEM : r;
+
+        r = chair_yaml_pos_parse(data, len, path, errs, &pos);
+        if (r < 0)
+                goto out;
+        r = chair_yaml_load(data, len, path, pos, &program_schema, errs, &loaded);
+        raw = loaded;
+        if (!raw)
+                goto out;       /* nothing more can be checked */
+        bad = r;
+        chair_yaml_pos_locate(pos, "id", id_line, id_column);
+
+        r = chair_yaml_fill_defaults(pos, &program_schema, "", raw, &program_defaults);
+        if (r < 0)
+                goto out;
+        r = chair_yaml_check_ranges(path, pos, errs, "", raw, program_ranges,
+                                    sizeof(program_ranges) / sizeof(program_ranges[0]));
+        if (r == -ENOMEM)
+                goto out;
+        if (r < 0)
+                bad = r;
+
+        if (!valid_program_id(raw->id)) {
+                r = chair_yaml_error(path, pos, errs, "id", "must be 1 to %d characters of a-z, 0-9 and '-'",
+                                     CHAIR_PROGRAM_ID_MAX - 1);
+                if (r == -ENOMEM)
+                        goto out;
+                bad = r;
+        }
+        if (raw->n_steps < 1 || raw->n_steps > CHAIR_PROGRAM_MAX_STEPS) {
+                r = chair_yaml_error(path, pos, errs, "steps", "needs 1 to %d steps, not %u",
+                                     CHAIR_PROGRAM_MAX_STEPS, raw->n_steps);
+                if (r == -ENOMEM)
+                        goto out;
+                bad = r;
+        }
+
+        p.steps = calloc(raw->n_steps ? raw->n_steps : 1, sizeof(*p.steps));
+        if (!p.steps) {
+                r = -ENOMEM;
+                goto out;
+        }
+        for (unsigned i = 0; i < raw->n_steps; i++) {
+                char base[32];
+                snprintf(base, sizeof(base), "steps[%u]", i);
+                r = chair_yaml_fill_defaults(pos, &step_schema, base, &raw->steps[i], &step_defaults);
+                if (r < 0)
+                        goto out;
+                r = check_step(path, pos, errs, cfg, i, &raw->steps[i], &p.steps[i]);
+                if (r == -ENOMEM)
+                        goto out;
+                if (r < 0)
+                        bad = r;
+                p.total_s += p.steps[i].duration_s;
+        }
+        p.n_steps = raw->n_steps;
+        r = bad;
+        if (r < 0)
+                goto out;
+
+        snprintf(p.id, sizeof(p.id), "%s", raw->id);
+        p.default_minutes = raw->default_minutes;
+        p.name = raw->name;
+        raw->name = NULL;
+        p.description = raw->description ? raw->description : strdup("");
+        raw->description = NULL;
+        p.file = strdup(path);
+        if (!p.description || !p.file) {
+                r = -ENOMEM;
+                goto out;
+        }
+        *ret = p;
+        p = (struct chair_program) { 0 };
+        r = 0;
+out:
+        chair_program_clear(&p);
+        chair_yaml_free(&program_schema, raw);
+        chair_yaml_pos_free(pos);
+        free(data);
+        return r;
+}
+
+int chair_program_load(const char *path, const struct chair_config *cfg,
+                       struct chair_errors *errs, struct chair_program *ret) {
+        uint32_t line, column;
+        return program_load(path, cfg, errs, ret, &line, &column);
+}
+
+void chair_program_clear(struct chair_program *p) {
+        if (!p)
+                return;
+        free(p->name);
+        free(p->description);
+        free(p->steps);
+        free(p->file);
+        *p = (struct chair_program) { 0 };
+}
+
+static int cmp_names(const void *a, const void *b) {
+        /* strcmp, not strcoll: the order must not depend on the locale. */
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool is_program_file(const char *name) {
+        size_t n = strlen(name);
+        return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".yaml") == 0;
+}
+
+/* Sorted *.yaml names in DIR. */
+static int list_dir(const char *dir, char ***ret, size_t *ret_n) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        char **v = NULL;
+        size_t n = 0;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                char **nv;
+                if (!is_program_file(de->d_name))
+                        continue;
+                nv = realloc(v, (n + 1) * sizeof(*v));
+                if (!nv)
+                        goto oom;
+                v = nv;
+                if (!(v[n] = strdup(de->d_name)))
+                        goto oom;
+                n++;
+        }
+        closedir(d);
+        if (n > 0)
+                qsort(v, n, sizeof(*v), cmp_names);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+oom:
+        closedir(d);
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+        return -ENOMEM;
+}
+
+int chair_programs_load(const struct chair_config *cfg, struct chair_errors *errs,
+                        struct chair_programs **ret) {
+        struct chair_programs *set;
+        int ret_r = 0;
+
+        *ret = NULL;
+        set = calloc(1, sizeof(*set));
+        if (!set)
+                return -ENOMEM;
+
+        for (unsigned d = 0; d < cfg->n_program_dirs; d++) {
+                const char *dir = cfg->program_dirs[d];
+                size_t first = set->n;  /* programs of this directory start here */
+                char **names = NULL;
+                size_t n_names = 0;
+                int r;
+
+                r = list_dir(dir, &names, &n_names);
+                if (r == -ENOMEM)
+                        goto oom;
+                if (r < 0) {
+                        if (chair_errors_add(errs, cfg->path, 0, 0, "programs",
+                                             "cannot open program directory %s: %s", dir, strerror(-r)) < 0)
+                                goto oom;
+                        ret_r = -EINVAL;
+                        continue;
+                }
+
+                for (size_t i = 0; i < n_names; i++) {
+                        struct chair_program p;
+                        uint32_t line = 0, column = 0;
+                        char *path = NULL;
+                        int k;
+
+                        if (asprintf(&path, "%s/%s", dir, names[i]) < 0) {
+                                path = NULL;
+                                r = -ENOMEM;
+                        } else {
+                                r = program_load(path, cfg, errs, &p, &line, &column);
+                        }
+                        if (r == -ENOMEM) {
+                                free(path);
+                                for (size_t j = i; j < n_names; j++)
+                                        free(names[j]);
+                                free(names);
+                                goto oom;
+                        }
+                        free(names[i]);
+                        if (r < 0) {
+                                free(path);
+                                ret_r = -EINVAL;
+                                continue;
+                        }
+
+                        k = chair_programs_find(set, p.id);
+                        if (k >= (int) first) {
+                                r = chair_errors_add(errs, path, line, column, "id",
+                                                     "duplicate program id '%s' (also in %s)", p.id,
+                                                     set->v[k].file);
+                                free(path);
+                                chair_program_clear(&p);
+                                if (r < 0) {
+                                        for (size_t j = i + 1; j < n_names; j++)
+                                                free(names[j]);
+                                        free(names);
+                                        goto oom;
+                                }
+                                ret_r = -EINVAL;
+                                continue;
+                        }
+                        free(path);
+                        if (k >= 0) {
+                                /* A later directory overrides an earlier one. */
+                                chair_program_clear(&set->v[k]);
+                                set->v[k] = p;
+                                continue;
+                        }
+                        struct chair_program *v = realloc(set->v, (set->n + 1) * sizeof(*v));
+                        if (!v) {
+                                chair_program_clear(&p);
+                                for (size_t j = i + 1; j < n_names; j++)
+                                        free(names[j]);
+                                free(names);
+                                goto oom;
+                        }
+                        set->v = v;
+                        set->v[set->n++] = p;
+                }
+                free(names);
+        }
+
+        if (ret_r < 0) {
+                chair_programs_free(set);
+                return ret_r;
+        }
+        *ret = set;
+        return 0;
+oom:
+        chair_programs_free(set);
+        return -ENOMEM;
+}
+
+struct chair_programs *chair_programs_free(struct chair_programs *p) {
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n; i++)
+                chair_program_clear(&p->v[i]);
+        free(p->v);
+        free(p);
+        return NULL;
+}
+
+int chair_programs_find(const struct chair_programs *p, const char *id) {
+        for (size_t i = 0; p && id && i < p->n; i++)
+                if (strcmp(p->v[i].id, id) == 0)
+                        return (int) i;
+        return -ENOENT;
+}
+
+int chair_check_config(const char *config_path, FILE *out) {
+        struct chair_errors errs = { 0 };
+        struct chair_config *cfg = NULL;
+        struct chair_programs *progs = NULL;
+        int r, rp = 0;
+
+        r = chair_config_load_lenient(config_path, &errs, &cfg);
+        /*
+         * Programs are checked even when the config has errors, against what
+         * could be read.  A missing directory was reported by the config check
+         * already, at its key: skip it here.
+         */
+        if (cfg) {
+                char **all = cfg->program_dirs;
+                unsigned n_all = cfg->n_program_dirs, n = 0;
+                char **dirs = calloc(n_all ? n_all : 1, sizeof(char *));
+                if (!dirs) {
+                        rp = -ENOMEM;
+                } else {
+                        struct stat st;
+                        for (unsigned i = 0; i < n_all; i++)
+                                if (stat(all[i], &st) == 0 && S_ISDIR(st.st_mode))
+                                        dirs[n++] = all[i];
+                        cfg->program_dirs = dirs;
+                        cfg->n_program_dirs = n;
+                        rp = chair_programs_load(cfg, &errs, &progs);
+                        cfg->program_dirs = all;
+                        cfg->n_program_dirs = n_all;
+                        free(dirs);
+                }
+        }
+        if (r == -ENOMEM || rp == -ENOMEM) {
+                fprintf(out, "%s: out of memory\n", config_path);
+                r = -ENOMEM;
+        } else if (r < 0 || rp < 0 || errs.n > 0) {
+                chair_errors_print(&errs, out);
+                r = -EINVAL;
+        } else {
+                fprintf(out, "configuration OK\n");
+        }
+        chair_programs_free(progs);
+        chair_config_free(cfg);
+        chair_errors_clear(&errs);
+        return r;
+}

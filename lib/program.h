@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hal.h"
 
@@ -99,3 +100,11 @@ int chair_programs_load(const struct chair_config *cfg, struct chair_errors *err
 struct chair_programs *chair_programs_free(struct chair_programs *p);
 /* Index of the program with this id, or -ENOENT. */
 int chair_programs_find(const struct chair_programs *p, const char *id);
+
+/*
+ * --check-config: load the config at CONFIG_PATH and every program it names,
+ * then print "configuration OK" to OUT, or every error found in the config and
+ * in all programs (FILE:LINE:COL: PATH: MESSAGE, one per line).
+ * Returns 0, -EINVAL when errors were printed, or -ENOMEM.
+ */
+int chair_check_config(const char *config_path, FILE *out);
