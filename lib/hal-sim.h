@@ -19,6 +19,44 @@
  *
  * read() advances the plant to now_ns using the outputs last written.  Every
  * function here is safe on the control thread (no allocation).
+ *
+ * Details of the model:
+ *  - time: the first read() only records now_ns; later reads integrate from the
+ *    previous read in equal substeps of at most 1 ms, so results hardly depend
+ *    on the call rate.  A gap longer than 10 s integrates only 10 s (bounded
+ *    work per call); an earlier now_ns than the last one just reads.
+ *  - only actuators with hardware.outputs[i].present act on the plant; write()
+ *    stores the others as 0 and clamps values to the actuator's kind range
+ *    (NaN reads as 0).  safe() stores chair_outputs_safe().
+ *  - stall (CHAIR_SIM_STALL): the stalled actuator has no effect at all: a
+ *    stalled carriage does not move and gives no encoder edges, a stalled
+ *    depth/recline motor holds its position, a stalled pump does not fill.
+ *    Knead and tap have no feedback; their stall shows only in the truth.
+ *  - the encoder is single-channel: one edge per mm_per_pulse travelled in
+ *    either direction.  End switches close within 0.5 mm of 0 and track_mm.
+ *  - depth: 0..1 at 0.5/s full duty; while occupied and the carriage is below
+ *    the shoulder line (chair_body_shoulder_for_height()), the back holds the
+ *    rollers at a contact depth of 0.35 (+0.05 × push duty of compliance).
+ *  - heater: dT/dt = (heater_w·duty·0.7 °C/W − (T − T_env)) / heater_tau_s;
+ *    T_env drifts (tau 300 s) toward 33 °C skin while occupied, ambient when
+ *    not.  Full duty settles near 60 °C, far above heater_max_c: the control
+ *    loop must regulate.  The reading carries uniform noise of
+ *    ±sensor_noise_c from a splitmix64 PRNG seeded with hardware.sim.seed;
+ *    an open/short sensor reads NaN with status OPEN/SHORT.
+ *  - airbags: with the valve connected (1) a bag rises at pump duty ×
+ *    pump_kpa_s (capped by an 80 kPa pump relief), leaks slowly (tau 600 s)
+ *    when the pump is off; a vented bag (0) falls toward 0 with tau 0.5 s.
+ *    Readings carry the same ±sensor_noise_c noise (in kPa), never below 0.
+ *  - backrest/legrest: position += duty / recline_s per second, 0..1; the
+ *    min/max switches close within 0.005 of the ends.
+ *  - inputs a chair does not have (hardware.inputs.<x>.set false) read as
+ *    absent: estop and obstacle read false, occupied reads true (hal.h: "true
+ *    if no sensor fitted"), and the heater sensor reads NaN with status ABSENT.
+ *    The truth always shows the plant's own state.
+ *
+ * Thread rules: chair_hal_sim_apply() and chair_hal_sim_truth() touch the same
+ * state as read(); call them from the thread that calls read() (chair-sim is
+ * single-threaded; the daemon hands sim/set changes to the control thread).
  */
 
 #include <stdbool.h>
