@@ -91,3 +91,21 @@ static inline void chair_cmd_init(struct chair_cmd *c, enum chair_action a) {
 enum chair_err chair_cmd_parse(const char *json, size_t len, const struct chair_programs *progs,
                                struct chair_cmd *cmd, char *id_json, size_t id_size,
                                char *msg, size_t msg_size);
+
+/* "start" → CHAIR_ACTION_START, ...; -EINVAL when unknown. */
+int chair_action_from_name(const char *s);
+
+struct chair_config;
+
+/*
+ * chair_cmd_parse() with the chair's limits: "minutes" must lie in
+ * 1..cfg->safety.max_session_min (chair_cmd_parse() allows up to the hard cap
+ * CHAIR_CMD_MAX_MINUTES and leaves the finer check to the control step).
+ * cfg may be NULL (then it behaves as chair_cmd_parse()).  JSON nesting deeper
+ * than CHAIR_CMD_MAX_DEPTH is bad_json.
+ */
+#define CHAIR_CMD_MAX_MINUTES 30
+#define CHAIR_CMD_MAX_DEPTH 4
+enum chair_err chair_cmd_parse_cfg(const char *json, size_t len, const struct chair_config *cfg,
+                                   const struct chair_programs *progs, struct chair_cmd *cmd,
+                                   char *id_json, size_t id_size, char *msg, size_t msg_size);

@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * MQTT front end: turns <base>/set messages into control-step commands and
+ * the daemon's status and events into the topics of design B3.
+ *
+ * Nothing a client sends reaches the control thread unchecked: commands are
+ * parsed strictly (chair_cmd_parse_cfg), rate limited, and retained or expired
+ * ones are dropped (a retained "start" must never start a chair after a reboot).
+ */
+#include <errno.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chaird-version.h"
+#include "config.h"
+#include "daemon.h"
+#include "inject.h"
+#include "log.h"
+#include "mqtt-bridge.h"
+#include "mqtt.h"
+#include "report.h"
+
+#define RATE_LIMIT_PER_S 20
+#define MAX_PENDING 32
+#define PENDING_TIMEOUT_US (10 * 1000000ull)
+#define DIAG_PERIOD_US (10 * 1000000ull)
+#define SIM_MAX_CHANGES 8
+
+struct pending {
+        bool used;
+        uint32_t token;
+        uint64_t at_us;
+        char id[CHAIR_CMD_ID_MAX];
+        char *response_topic;
+        void *corr;
+        size_t corr_len;
+};
+
+struct chaird_mqtt {
+        struct chaird *d;
+        const struct chair_config *cfg;
+        struct chair_mqtt *mqtt;
+        sd_event_source *diag_timer;
+
+        char *t_set, *t_sim_set, *t_reply, *t_state, *t_event, *t_avail, *t_programs, *t_diag;
+        char *t_discovery, *t_ha_status;
+        bool sim;
+
+        struct pending pending[MAX_PENDING];
+        uint64_t recent[RATE_LIMIT_PER_S];   /* arrival times of the last commands, ring */
+        unsigned recent_pos;
+
+        struct chair_diag diag;
+        uint64_t last_status_us;
+        bool have_status;
+        char *last_state;          /* last published state JSON */
+        uint32_t last_faults;
+};
+
+static uint64_t now_us(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+static double wall_s(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static void publish_str(struct chaird_mqtt *b, const char *topic, const char *s, bool retain) {
+        if (!chair_mqtt_is_connected(b->mqtt))
+                return;
+        int r = chair_mqtt_publish(b->mqtt, topic, s, strlen(s), 1, retain);
+        if (r < 0 && r != -ENOTCONN)
+                log_warning_errno(r, "Failed to publish on %s, ignoring.", topic);
+}
+
+static void reply(struct chaird_mqtt *b, const char *id_json, enum chair_err err, const char *msg,
+                  const char *response_topic, const void *corr, size_t corr_len) {
+        char *s = NULL;
+        int r = chair_report_reply(id_json, err, msg, &s);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to encode a reply, ignoring.");
+                return;
+        }
+        if (err != CHAIR_OK)
+                b->diag.mqtt.rejected++;
+        publish_str(b, b->t_reply, s, false);
+        if (response_topic && *response_topic && chair_mqtt_is_connected(b->mqtt)) {
+                r = chair_mqtt_publish_correlated(b->mqtt, response_topic, s, strlen(s), corr, corr_len);
+                if (r < 0 && r != -ENOTCONN)
+                        log_warning_errno(r, "Failed to answer on response topic %s, ignoring.",
+                                          response_topic);
+        }
+        free(s);
+}
+
+static void publish_state(struct chaird_mqtt *b, const struct chair_status *st, bool force) {
+        char *s = NULL;
+        if (chair_report_state(st, chaird_programs_running(b->d), &s) < 0)
+                return;
+        if (!force && b->last_state && strcmp(b->last_state, s) == 0) {
+                free(s);
+                return;
+        }
+        publish_str(b, b->t_state, s, true);
+        free(b->last_state);
+        b->last_state = s;
+}
+
+static const char *policy_name(int p) {
+        switch (p) {
+        case SCHED_FIFO: return "SCHED_FIFO";
+        case SCHED_RR: return "SCHED_RR";
+        case SCHED_OTHER: return "SCHED_OTHER";
+        default: return "unknown";
+        }
+}
+
+static void publish_diag(struct chaird_mqtt *b) {
+        struct chaird_loop_stats ls;
+        chaird_loop_stats(b->d, &ls);
+        struct chair_status st;
+        chaird_status(b->d, &st);
+
+        b->diag.version = CHAIRD_VERSION;
+        b->diag.uptime_s = ls.uptime_s;
+        b->diag.config_hash = b->cfg->hash;
+        b->diag.loop = (struct chair_diag_loop) {
+                .rate_hz = ls.rate_hz, .ticks = ls.ticks, .missed = ls.missed,
+                .p50_us = ls.p50_us, .p99_us = ls.p99_us, .max_us = ls.max_us,
+                .p50_1m_us = ls.p50_1m_us, .p99_1m_us = ls.p99_1m_us, .max_1m_us = ls.max_1m_us,
+                .policy = policy_name(ls.policy), .priority = ls.priority,
+        };
+        b->diag.faults = st.faults;
+        b->diag.faults_latched = st.faults_latched;
+        char *s = NULL;
+        if (chair_report_diag(&b->diag, &s) < 0)
+                return;
+        publish_str(b, b->t_diag, s, true);
+        free(s);
+}
+
+static void publish_programs(struct chaird_mqtt *b) {
+        char *s = NULL;
+        if (chair_report_programs(chaird_programs(b->d), &s) < 0)
+                return;
+        publish_str(b, b->t_programs, s, true);
+        free(s);
+}
+
+static void publish_discovery(struct chaird_mqtt *b) {
+        if (!b->cfg->mqtt.discovery)
+                return;
+        char *s = NULL;
+        if (chair_report_discovery(b->cfg, chaird_programs(b->d), b->cfg->mqtt.base_topic,
+                                   CHAIRD_VERSION, &s) < 0)
+                return;
+        publish_str(b, b->t_discovery, s, true);
+        free(s);
+}
+
+/* ---- commands ------------------------------------------------------------------------- */
+
+/* True when this command is one too many in the last second. */
+static bool rate_limited(struct chaird_mqtt *b, uint64_t now) {
+        uint64_t oldest = b->recent[b->recent_pos];
+        if (oldest && now - oldest < 1000000u)
+                return true;
+        b->recent[b->recent_pos] = now;
+        b->recent_pos = (b->recent_pos + 1) % RATE_LIMIT_PER_S;
+        return false;
+}
+
+static void pending_clear(struct pending *p) {
+        free(p->response_topic);
+        free(p->corr);
+        *p = (struct pending) { 0 };
+}
+
+static struct pending *pending_add(struct chaird_mqtt *b, const char *id,
+                                   const struct chair_mqtt_message *m) {
+        for (size_t i = 0; i < MAX_PENDING; i++) {
+                struct pending *p = &b->pending[i];
+                if (p->used)
+                        continue;
+                p->used = true;
+                p->at_us = now_us();
+                snprintf(p->id, sizeof(p->id), "%s", id);
+                if (m->response_topic)
+                        p->response_topic = strdup(m->response_topic);
+                if (m->correlation && m->correlation_len) {
+                        p->corr = malloc(m->correlation_len);
+                        if (p->corr) {
+                                memcpy(p->corr, m->correlation, m->correlation_len);
+                                p->corr_len = m->correlation_len;
+                        }
+                }
+                return p;
+        }
+        return NULL;
+}
+
+static void on_set(struct chaird_mqtt *b, const struct chair_mqtt_message *m) {
+        b->diag.mqtt.commands++;
+        char id[CHAIR_CMD_ID_MAX] = "", msg[256] = "";
+        struct chair_cmd cmd;
+
+        if (rate_limited(b, now_us())) {
+                b->diag.mqtt.rate_limited++;
+                reply(b, NULL, CHAIR_ERR_RATE_LIMITED, NULL, m->response_topic, m->correlation,
+                      m->correlation_len);
+                return;
+        }
+        enum chair_err e = chair_cmd_parse_cfg(m->payload, m->len, b->cfg, chaird_programs(b->d),
+                                               &cmd, id, sizeof(id), msg, sizeof(msg));
+        if (e != CHAIR_OK) {
+                log_info("Refused command on %s: %s (%s)", m->topic, msg, chair_err_code(e));
+                reply(b, id, e, msg, m->response_topic, m->correlation, m->correlation_len);
+                return;
+        }
+        if (cmd.action == CHAIR_ACTION_DIAG) {
+                publish_diag(b);
+                reply(b, id, CHAIR_OK, NULL, m->response_topic, m->correlation, m->correlation_len);
+                return;
+        }
+        struct pending *p = pending_add(b, id, m);
+        if (!p) {
+                reply(b, id, CHAIR_ERR_RATE_LIMITED, "too many commands waiting for the chair",
+                      m->response_topic, m->correlation, m->correlation_len);
+                return;
+        }
+        uint32_t token = 0;
+        int r = chaird_submit(b->d, &cmd, &token);
+        if (r < 0) {
+                pending_clear(p);
+                reply(b, id, CHAIR_ERR_BUSY, "the control loop is not taking commands right now",
+                      m->response_topic, m->correlation, m->correlation_len);
+                return;
+        }
+        p->token = token;
+        log_info("Command %s queued (token %u)", chair_action_name(cmd.action), token);
+}
+
+static void on_sim_set(struct chaird_mqtt *b, const struct chair_mqtt_message *m) {
+        struct chair_sim_change ch[SIM_MAX_CHANGES];
+        char err[200] = "";
+        if (rate_limited(b, now_us())) {
+                b->diag.mqtt.rate_limited++;
+                reply(b, NULL, CHAIR_ERR_RATE_LIMITED, NULL, m->response_topic, m->correlation,
+                      m->correlation_len);
+                return;
+        }
+        if (m->len > CHAIR_CMD_MAX_BYTES) {
+                reply(b, NULL, CHAIR_ERR_TOO_LARGE, NULL, m->response_topic, m->correlation,
+                      m->correlation_len);
+                return;
+        }
+        int n = chair_sim_set_parse_json(m->payload, m->len, ch, SIM_MAX_CHANGES, err, sizeof(err));
+        if (n < 0) {
+                reply(b, NULL, CHAIR_ERR_INVALID_VALUE, err, m->response_topic, m->correlation,
+                      m->correlation_len);
+                return;
+        }
+        for (int i = 0; i < n; i++) {
+                int r = chaird_sim_apply(b->d, &ch[i]);
+                if (r < 0) {
+                        reply(b, NULL, r == -EOPNOTSUPP ? CHAIR_ERR_UNSUPPORTED : CHAIR_ERR_BUSY, NULL,
+                              m->response_topic, m->correlation, m->correlation_len);
+                        return;
+                }
+        }
+        log_info("Simulated plant changed (%d key%s)", n, n == 1 ? "" : "s");
+        reply(b, NULL, CHAIR_OK, NULL, m->response_topic, m->correlation, m->correlation_len);
+}
+
+static void on_message(void *userdata, const struct chair_mqtt_message *m) {
+        struct chaird_mqtt *b = userdata;
+        bool is_set = strcmp(m->topic, b->t_set) == 0;
+        bool is_sim = b->sim && strcmp(m->topic, b->t_sim_set) == 0;
+
+        if (b->t_ha_status && strcmp(m->topic, b->t_ha_status) == 0) {
+                if (m->len == 6 && memcmp(m->payload, "online", 6) == 0) {
+                        log_info("Home Assistant came online: republishing discovery");
+                        publish_discovery(b);
+                        struct chair_status st;
+                        chaird_status(b->d, &st);
+                        publish_state(b, &st, true);
+                }
+                return;
+        }
+        if (!is_set && !is_sim)
+                return;
+        if (m->retain) {
+                b->diag.mqtt.ignored_retained++;
+                log_warning("Ignoring a retained command on %s (commands must not be retained; "
+                            "clear it with an empty retained message)", m->topic);
+                return;
+        }
+        if (m->has_expiry && m->expiry_s == 0) {
+                b->diag.mqtt.ignored_expired++;
+                log_warning("Ignoring an expired command on %s", m->topic);
+                return;
+        }
+        if (is_set)
+                on_set(b, m);
+        else
+                on_sim_set(b, m);
+}
+
+/* ---- daemon listener ------------------------------------------------------------------- */
+
+static void on_event(void *userdata, const struct chair_event *ev) {
+        struct chaird_mqtt *b = userdata;
+        if (ev->kind == CHAIR_EVENT_RESULT) {
+                for (size_t i = 0; i < MAX_PENDING; i++) {
+                        struct pending *p = &b->pending[i];
+                        if (!p->used || p->token != ev->result.token)
+                                continue;
+                        reply(b, p->id, ev->result.err, NULL, p->response_topic, p->corr, p->corr_len);
+                        pending_clear(p);
+                        return;
+                }
+                return;   /* a command from another front end (--run) */
+        }
+        if (ev->kind == CHAIR_EVENT_FAULT)
+                chair_diag_fault_raised(&b->diag, ev->fault.code, wall_s());
+        else if (ev->kind == CHAIR_EVENT_FAULT_CLEARED)
+                chair_diag_fault_cleared(&b->diag, ev->fault.code, wall_s());
+        else if (ev->kind == CHAIR_EVENT_SESSION_STARTED)
+                b->diag.sessions++;
+
+        char *s = NULL;
+        if (chair_report_event(ev, chaird_programs_running(b->d), wall_s(), &s) < 0)
+                return;
+        publish_str(b, b->t_event, s, false);
+        free(s);
+        /* a fault is worth a fresh diagnostics snapshot for the technician */
+        if (ev->kind == CHAIR_EVENT_FAULT || ev->kind == CHAIR_EVENT_FAULT_CLEARED)
+                publish_diag(b);
+}
+
+/* Per-actuator counters, sampled at each status report. */
+static void count_actuators(struct chaird_mqtt *b, const struct chair_status *st) {
+        uint64_t now = now_us();
+        double dt = b->have_status ? (double) (now - b->last_status_us) / 1e6 : 0;
+        for (int a = 0; a < _CHAIR_ACT_COUNT; a++) {
+                const struct chair_output_config *oc = &b->cfg->hardware.outputs[a];
+                struct chair_diag_actuator *x = &b->diag.act[a];
+                x->present = oc->present;
+                if (!oc->present)
+                        continue;
+                bool driven = fabsf(st->out.v[a] - oc->safe) > 1e-3f;
+                bool was = fabsf(x->value - oc->safe) > 1e-3f;
+                if (driven && (!was || !b->have_status))
+                        x->starts++;
+                if (driven && was)
+                        x->active_s += dt;
+                x->value = st->out.v[a];
+        }
+        b->last_status_us = now;
+        b->have_status = true;
+}
+
+static void on_status(void *userdata, const struct chair_status *st) {
+        struct chaird_mqtt *b = userdata;
+        count_actuators(b, st);
+        publish_state(b, st, false);
+}
+
+static void on_programs_changed(void *userdata, const struct chair_programs *progs) {
+        struct chaird_mqtt *b = userdata;
+        publish_programs(b);
+        publish_discovery(b);
+}
+
+static int on_diag_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct chaird_mqtt *b = userdata;
+        publish_diag(b);
+        /* a result that never came: answer rather than leave the client waiting */
+        uint64_t now = now_us();
+        for (size_t i = 0; i < MAX_PENDING; i++) {
+                struct pending *p = &b->pending[i];
+                if (p->used && now - p->at_us > PENDING_TIMEOUT_US) {
+                        reply(b, p->id, CHAIR_ERR_INTERNAL, "the control loop did not answer",
+                              p->response_topic, p->corr, p->corr_len);
+                        pending_clear(p);
+                }
+        }
+        sd_event_source_set_time(s, usec + DIAG_PERIOD_US);
+        return 0;
+}
+
+/* ---- connection ------------------------------------------------------------------------ */
+
+static void on_connected(void *userdata) {
+        struct chaird_mqtt *b = userdata;
+        b->diag.mqtt.connects++;
+        log_info("Connected to MQTT broker %s:%u as %s", b->cfg->mqtt.host, b->cfg->mqtt.port,
+                 b->cfg->mqtt.client_id);
+        int r = chair_mqtt_subscribe(b->mqtt, b->t_set, 1);
+        if (r >= 0 && b->sim)
+                r = chair_mqtt_subscribe(b->mqtt, b->t_sim_set, 1);
+        if (r >= 0 && b->t_ha_status)
+                r = chair_mqtt_subscribe(b->mqtt, b->t_ha_status, 1);
+        if (r < 0)
+                log_warning_errno(r, "Failed to subscribe, ignoring.");
+
+        publish_str(b, b->t_avail, "online", true);
+        publish_programs(b);
+        struct chair_status st;
+        chaird_status(b->d, &st);
+        publish_state(b, &st, true);
+        publish_diag(b);
+        publish_discovery(b);
+}
+
+static void on_disconnected(void *userdata, int reason) {
+        struct chaird_mqtt *b = userdata;
+        log_warning_errno(reason, "MQTT broker %s:%u unreachable or connection lost; retrying",
+                          b->cfg->mqtt.host, b->cfg->mqtt.port);
+}
+
+static int topic(char **ret, const char *base, const char *suffix) {
+        return asprintf(ret, "%s/%s", base, suffix) < 0 ? -ENOMEM : 0;
+}
+
+int chaird_mqtt_new(struct chaird *d, struct chaird_mqtt **ret) {
+        const struct chair_config *cfg = chaird_config(d);
+        struct chaird_mqtt *b = calloc(1, sizeof(*b));
+        if (!b)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        b->d = d;
+        b->cfg = cfg;
+        b->sim = cfg->hardware.backend == CHAIR_BACKEND_SIM;
+        const char *base = cfg->mqtt.base_topic;
+
+        int r = 0;
+        if (topic(&b->t_set, base, "set") < 0 || topic(&b->t_sim_set, base, "sim/set") < 0 ||
+            topic(&b->t_reply, base, "reply") < 0 || topic(&b->t_state, base, "state") < 0 ||
+            topic(&b->t_event, base, "event") < 0 || topic(&b->t_avail, base, "availability") < 0 ||
+            topic(&b->t_programs, base, "programs") < 0 || topic(&b->t_diag, base, "diagnostics") < 0 ||
+            chair_report_discovery_topic(cfg, &b->t_discovery) < 0 ||
+            (cfg->mqtt.discovery && topic(&b->t_ha_status, cfg->mqtt.discovery_prefix, "status") < 0)) {
+                r = log_error_errno(-ENOMEM, "Out of memory");
+                goto fail;
+        }
+
+        char *password = NULL;
+        r = chair_mqtt_read_password(&cfg->mqtt, &password);
+        if (r < 0) {
+                log_error_errno(r, "Failed to read the MQTT password (%s)",
+                                cfg->mqtt.password_file ? cfg->mqtt.password_file
+                                                        : "$CREDENTIALS_DIRECTORY/mqtt-password");
+                goto fail;
+        }
+        struct chair_mqtt_options o = {
+                .host = cfg->mqtt.host,
+                .port = cfg->mqtt.port,
+                .client_id = cfg->mqtt.client_id,
+                .username = cfg->mqtt.username && *cfg->mqtt.username ? cfg->mqtt.username : NULL,
+                .password = password,
+                .tls = cfg->mqtt.tls.enabled,
+                .cafile = cfg->mqtt.tls.cafile,
+                .certfile = cfg->mqtt.tls.certfile,
+                .keyfile = cfg->mqtt.tls.keyfile,
+                .tls_insecure = cfg->mqtt.tls.insecure,
+                .keepalive = cfg->mqtt.keepalive,
+                .protocol = cfg->mqtt.protocol,
+                .will_topic = b->t_avail,
+                .will_payload = "offline",
+                .will_retain = true,
+        };
+        struct chair_mqtt_callbacks cb = {
+                .connected = on_connected,
+                .disconnected = on_disconnected,
+                .message = on_message,
+                .userdata = b,
+        };
+        r = chair_mqtt_new(chaird_event_loop(d), &o, &cb, &b->mqtt);
+        if (password) {
+                explicit_bzero(password, strlen(password));
+                free(password);
+        }
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up the MQTT client (check mqtt.tls files)");
+                goto fail;
+        }
+
+        r = sd_event_add_time_relative(chaird_event_loop(d), &b->diag_timer, CLOCK_MONOTONIC,
+                                       DIAG_PERIOD_US, 500000, on_diag_timer, b);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(b->diag_timer, SD_EVENT_ON);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up the diagnostics timer");
+                goto fail;
+        }
+
+        struct chaird_listener l = {
+                .event = on_event,
+                .status = on_status,
+                .programs_changed = on_programs_changed,
+                .userdata = b,
+        };
+        r = chaird_add_listener(d, &l);
+        if (r < 0) {
+                log_error_errno(r, "Failed to register the MQTT listener");  /* last fallible step */
+                goto fail;
+        }
+        log_info("MQTT: broker %s:%u%s, base topic %s, MQTT %s", cfg->mqtt.host, cfg->mqtt.port,
+                 cfg->mqtt.tls.enabled ? " (TLS)" : "", base, cfg->mqtt.protocol == 311 ? "3.1.1" : "5");
+        r = chair_mqtt_start(b->mqtt);
+        if (r < 0)
+                log_warning_errno(r, "MQTT broker %s:%u not reachable yet; retrying in the background",
+                                  cfg->mqtt.host, cfg->mqtt.port);
+        *ret = b;
+        return 0;
+fail:
+        chaird_mqtt_free(b);
+        return r;
+}
+
+struct chaird_mqtt *chaird_mqtt_free(struct chaird_mqtt *b) {
+        if (!b)
+                return NULL;
+        if (b->mqtt && chair_mqtt_is_connected(b->mqtt)) {
+                struct chair_status st;
+                chaird_status(b->d, &st);
+                publish_state(b, &st, true);
+                publish_str(b, b->t_avail, "offline", true);
+                int r = chair_mqtt_shutdown(b->mqtt, 2000);
+                if (r < 0 && r != -ENOTCONN)
+                        log_warning_errno(r, "Failed to disconnect cleanly from the broker, ignoring.");
+        }
+        b->diag_timer = sd_event_source_disable_unref(b->diag_timer);
+        b->mqtt = chair_mqtt_free(b->mqtt);
+        for (size_t i = 0; i < MAX_PENDING; i++)
+                pending_clear(&b->pending[i]);
+        free(b->t_set), free(b->t_sim_set), free(b->t_reply), free(b->t_state), free(b->t_event);
+        free(b->t_avail), free(b->t_programs), free(b->t_diag), free(b->t_discovery);
+        free(b->t_ha_status), free(b->last_state);
+        free(b);
+        return NULL;
+}

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/* JSON command parsing (design B3): every action, every parse-time error code. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "command.h"
+#include "config.h"
+#include "program.h"
+
+static struct chair_program prog_v[] = {
+        { .id = "lumbar-relief", .name = (char *) "Lumbar relief", .default_minutes = 15 },
+        { .id = "deep-back", .name = (char *) "Deep back", .default_minutes = 20 },
+};
+static const struct chair_programs progs = { .v = prog_v, .n = 2 };
+
+struct parse_case {
+        const char *json;
+        enum chair_err err;
+        enum chair_action action;  /* checked when err == CHAIR_OK */
+        int program, minutes, intensity, speed, heat, focus, recline;
+        const char *id;            /* expected id echo ("" = none) */
+};
+
+#define U CHAIR_UNSET
+#define OKC(j, a, p, m, i, s, h, f, r, id) { j, CHAIR_OK, a, p, m, i, s, h, f, r, id }
+#define ERR(j, e, id) { j, e, 0, U, U, U, U, U, U, U, id }
+
+static const struct parse_case cases[] = {
+        /* every action, valid */
+        OKC("{\"action\":\"start\",\"program\":\"lumbar-relief\",\"minutes\":15,\"intensity\":3,\"heat\":true}",
+            CHAIR_ACTION_START, 0, 15, 3, U, 1, U, U, ""),
+        OKC("{\"action\":\"start\",\"program\":\"deep-back\"}", CHAIR_ACTION_START, 1, U, U, U, U, U, U, ""),
+        OKC("{\"action\":\"start\",\"program\":\"deep-back\",\"speed\":5,\"focus\":\"L4\",\"heat\":false}",
+            CHAIR_ACTION_START, 1, U, U, 5, 0, CHAIR_LM_L4, U, ""),
+        OKC("{\"action\":\"stop\"}", CHAIR_ACTION_STOP, U, U, U, U, U, U, U, ""),
+        OKC("{\"action\":\"pause\",\"id\":\"p1\"}", CHAIR_ACTION_PAUSE, U, U, U, U, U, U, U, "\"p1\""),
+        OKC("{\"action\":\"resume\",\"id\":42}", CHAIR_ACTION_RESUME, U, U, U, U, U, U, U, "42"),
+        OKC("{\"action\":\"set\",\"intensity\":4}", CHAIR_ACTION_SET, U, U, 4, U, U, U, U, ""),
+        OKC("{\"action\":\"set\",\"speed\":1,\"heat\":true}", CHAIR_ACTION_SET, U, U, U, 1, 1, U, U, ""),
+        OKC("{\"action\":\"set\",\"focus\":\"S1\"}", CHAIR_ACTION_SET, U, U, U, U, U, CHAIR_LM_S1, U, ""),
+        OKC("{\"action\":\"set\",\"focus\":null}", CHAIR_ACTION_SET, U, U, U, U, U, CHAIR_FOCUS_CLEAR, U, ""),
+        OKC("{\"action\":\"recline\",\"position\":\"upright\"}", CHAIR_ACTION_RECLINE, U, U, U, U, U, U,
+            CHAIR_RECLINE_UPRIGHT, ""),
+        OKC("{\"action\":\"recline\",\"position\":\"relax\"}", CHAIR_ACTION_RECLINE, U, U, U, U, U, U,
+            CHAIR_RECLINE_RELAX, ""),
+        OKC("{\"action\":\"recline\",\"position\":\"zero-gravity\"}", CHAIR_ACTION_RECLINE, U, U, U, U, U,
+            U, CHAIR_RECLINE_ZERO_GRAVITY, ""),
+        OKC("{\"action\":\"clear_faults\"}", CHAIR_ACTION_CLEAR_FAULTS, U, U, U, U, U, U, U, ""),
+        OKC("{\"action\":\"self_test\"}", CHAIR_ACTION_SELF_TEST, U, U, U, U, U, U, U, ""),
+        OKC(" {\"id\":\"a/b\",\"action\":\"diag\"}\n", CHAIR_ACTION_DIAG, U, U, U, U, U, U, U, "\"a/b\""),
+        OKC("{\"action\":\"start\",\"program\":\"deep-back\",\"minutes\":30}", CHAIR_ACTION_START, 1, 30,
+            U, U, U, U, U, ""),
+        OKC("{\"action\":\"start\",\"program\":\"deep-back\",\"minutes\":1}", CHAIR_ACTION_START, 1, 1, U,
+            U, U, U, U, ""),
+
+        /* bad_json */
+        ERR("", CHAIR_ERR_BAD_JSON, ""),
+        ERR("{", CHAIR_ERR_BAD_JSON, ""),
+        ERR("not json", CHAIR_ERR_BAD_JSON, ""),
+        ERR("[\"stop\"]", CHAIR_ERR_BAD_JSON, ""),
+        ERR("\"stop\"", CHAIR_ERR_BAD_JSON, ""),
+        ERR("42", CHAIR_ERR_BAD_JSON, ""),
+        ERR("{\"action\":\"stop\"} x", CHAIR_ERR_BAD_JSON, ""),
+        ERR("{\"action\":\"stop\",}", CHAIR_ERR_BAD_JSON, ""),
+        ERR("{\"action\":\"stop\",\"x\":[[[[[[1]]]]]]}", CHAIR_ERR_BAD_JSON, ""),
+        /* unknown_action */
+        ERR("{\"action\":\"dance\"}", CHAIR_ERR_UNKNOWN_ACTION, ""),
+        ERR("{\"action\":\"STOP\",\"id\":7}", CHAIR_ERR_UNKNOWN_ACTION, "7"),
+        /* unknown_program */
+        ERR("{\"action\":\"start\",\"program\":\"nope\",\"id\":\"x\"}", CHAIR_ERR_UNKNOWN_PROGRAM, "\"x\""),
+        /* invalid_value */
+        ERR("{}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":5}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"start\"}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"start\",\"program\":3}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"start\",\"program\":\"deep-back\",\"minutes\":0}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"start\",\"program\":\"deep-back\",\"minutes\":31}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"start\",\"program\":\"deep-back\",\"minutes\":\"10\"}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"set\",\"intensity\":0}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"set\",\"intensity\":6}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"set\",\"intensity\":2.5}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"set\",\"speed\":-1}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"set\",\"heat\":1}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"set\",\"focus\":\"L9\"}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"set\"}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"set\",\"intensty\":3}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"stop\",\"intensity\":3}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"recline\"}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"recline\",\"position\":\"flat\"}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"stop\",\"id\":{\"a\":1}}", CHAIR_ERR_INVALID_VALUE, ""),
+        ERR("{\"action\":\"stop\",\"id\":true}", CHAIR_ERR_INVALID_VALUE, ""),
+};
+
+static void test_parse_table(void **state) {
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const struct parse_case *c = &cases[i];
+                struct chair_cmd cmd;
+                char id[CHAIR_CMD_ID_MAX], msg[256];
+                enum chair_err e = chair_cmd_parse(c->json, strlen(c->json), &progs, &cmd, id,
+                                                   sizeof(id), msg, sizeof(msg));
+                if (e != c->err)
+                        fail_msg("case %zu %s: got %s (%s), want %s", i, c->json, chair_err_code(e),
+                                 msg, chair_err_code(c->err));
+                assert_string_equal(id, c->id);
+                if (e != CHAIR_OK) {
+                        assert_true(strlen(msg) > 0);   /* every refusal explains itself */
+                        continue;
+                }
+                assert_int_equal(cmd.action, c->action);
+                assert_int_equal(cmd.program, c->program);
+                assert_int_equal(cmd.minutes, c->minutes);
+                assert_int_equal(cmd.intensity, c->intensity);
+                assert_int_equal(cmd.speed, c->speed);
+                assert_int_equal(cmd.heat, c->heat);
+                assert_int_equal(cmd.focus, c->focus);
+                assert_int_equal(cmd.recline, c->recline);
+        }
+}
+
+static void test_every_action_named(void **state) {
+        for (int a = 0; a < _CHAIR_ACTION_COUNT; a++) {
+                const char *n = chair_action_name(a);
+                assert_non_null(n);
+                assert_int_equal(chair_action_from_name(n), a);
+        }
+        assert_true(chair_action_from_name("nope") < 0);
+        assert_null(chair_action_name(_CHAIR_ACTION_COUNT));
+}
+
+static void test_err_codes(void **state) {
+        static const char *const want[] = {
+                "bad_json", "too_large", "unknown_action", "unknown_program", "invalid_value",
+                "busy", "not_occupied", "fault_active", "rate_limited",
+        };
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+                assert_string_equal(chair_err_code((enum chair_err) (i + 1)), want[i]);
+        for (int e = 0; e < _CHAIR_ERR_COUNT; e++) {
+                assert_non_null(chair_err_code(e));
+                assert_true(strlen(chair_err_message(e)) > 0);
+                for (int f = 0; f < e; f++)
+                        assert_string_not_equal(chair_err_code(e), chair_err_code(f));
+        }
+}
+
+static void test_too_large(void **state) {
+        /* a valid command padded with whitespace beyond the limit: size is checked first */
+        size_t n = CHAIR_CMD_MAX_BYTES + 1;
+        char *buf = malloc(n + 1);
+        assert_non_null(buf);
+        memset(buf, ' ', n);
+        memcpy(buf, "{\"action\":\"stop\"}", 17);
+        buf[n] = 0;
+        struct chair_cmd cmd;
+        char id[CHAIR_CMD_ID_MAX], msg[128];
+        assert_int_equal(chair_cmd_parse(buf, n, &progs, &cmd, id, sizeof(id), msg, sizeof(msg)),
+                         CHAIR_ERR_TOO_LARGE);
+        /* exactly at the limit is fine */
+        assert_int_equal(chair_cmd_parse(buf, n - 1, &progs, &cmd, id, sizeof(id), msg, sizeof(msg)),
+                         CHAIR_OK);
+        free(buf);
+}
+
+static void test_minutes_limited_by_config(void **state) {
+        struct chair_config cfg;
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.safety.max_session_min = 20;
+        struct chair_cmd cmd;
+        char id[CHAIR_CMD_ID_MAX], msg[128];
+        const char *j20 = "{\"action\":\"start\",\"program\":\"deep-back\",\"minutes\":20}";
+        const char *j21 = "{\"action\":\"start\",\"program\":\"deep-back\",\"minutes\":21}";
+        assert_int_equal(chair_cmd_parse_cfg(j20, strlen(j20), &cfg, &progs, &cmd, id, sizeof(id),
+                                             msg, sizeof(msg)),
+                         CHAIR_OK);
+        assert_int_equal(cmd.minutes, 20);
+        assert_int_equal(chair_cmd_parse_cfg(j21, strlen(j21), &cfg, &progs, &cmd, id, sizeof(id),
+                                             msg, sizeof(msg)),
+                         CHAIR_ERR_INVALID_VALUE);
+        assert_non_null(strstr(msg, "1..20"));
+}
+
+static void test_id_too_long_and_not_nul_terminated(void **state) {
+        char json[400];
+        char longid[200];
+        memset(longid, 'a', sizeof(longid) - 1);
+        longid[sizeof(longid) - 1] = 0;
+        snprintf(json, sizeof(json), "{\"action\":\"stop\",\"id\":\"%s\"}", longid);
+        struct chair_cmd cmd;
+        char id[CHAIR_CMD_ID_MAX], msg[128];
+        assert_int_equal(chair_cmd_parse(json, strlen(json), &progs, &cmd, id, sizeof(id), msg,
+                                         sizeof(msg)),
+                         CHAIR_ERR_INVALID_VALUE);
+        assert_string_equal(id, "");
+
+        /* MQTT payloads are not NUL-terminated: only len bytes count */
+        const char *twice = "{\"action\":\"stop\"}{\"action\":\"start\"}";
+        assert_int_equal(chair_cmd_parse(twice, 17, &progs, &cmd, id, sizeof(id), msg, sizeof(msg)),
+                         CHAIR_OK);
+        assert_int_equal(cmd.action, CHAIR_ACTION_STOP);
+        /* an embedded NUL is not JSON */
+        assert_int_equal(chair_cmd_parse("{\"action\":\"stop\"}\0", 18, &progs, &cmd, id, sizeof(id),
+                                         msg, sizeof(msg)),
+                         CHAIR_ERR_BAD_JSON);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_parse_table),
+                cmocka_unit_test(test_every_action_named),
+                cmocka_unit_test(test_err_codes),
+                cmocka_unit_test(test_too_large),
+                cmocka_unit_test(test_minutes_limited_by_config),
+                cmocka_unit_test(test_id_too_long_and_not_nul_terminated),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,829 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chairctl: the owner's and technician's MQTT client for chaird (design B1, B3).
+ *
+ * Commands are MQTT v5 requests: published on <base>/set with a Response Topic
+ * under <base>/reply/ and random Correlation Data, answered by the daemon with
+ * the same correlation data.  With --mqtt311 the command carries an "id" and the
+ * answer is picked from <base>/reply by that id.
+ *
+ * Exit codes: 0 done, 1 the chair refused (its message on stderr), 2 usage,
+ * 3 no broker or no answer in time.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+#define EXIT_NOANSWER 3
+
+struct settings {
+        char *host;
+        int port;
+        char *chair;
+        char *base;
+        char *username;
+        char *password_file;
+        char *cafile, *certfile, *keyfile;
+        bool tls, insecure;
+        int protocol;
+        double timeout_s;
+        bool json;
+};
+
+static struct settings S = { .port = 1883, .protocol = 5, .timeout_s = 5 };
+
+/* What the message callback collected. */
+static struct {
+        char *reply_topic;         /* our response topic (v5) */
+        char corr[33];             /* correlation data / id we sent */
+        json_object *reply;
+        json_object *state;        /* latest state */
+        bool state_new;
+        json_object *programs;
+        json_object *diag;         /* latest diagnostics */
+        bool diag_fresh;           /* a diagnostics message that was not a retained replay */
+        json_object *event;        /* latest event */
+        bool event_new;
+        char *availability;
+        bool connected;
+        int connect_rc;
+} R;
+
+static char *topic_of(const char *suffix) {
+        char *t = NULL;
+        if (asprintf(&t, "%s/%s", S.base, suffix) < 0) {
+                fprintf(stderr, "chairctl: out of memory\n");
+                exit(EXIT_NOANSWER);
+        }
+        return t;
+}
+
+static void set_str(char **dst, const char *v) {
+        free(*dst);
+        *dst = v ? strdup(v) : NULL;
+}
+
+static int parse_broker(const char *s) {
+        const char *colon = strrchr(s, ':');
+        if (colon && !strchr(colon, ']')) {
+                char *end;
+                long p = strtol(colon + 1, &end, 10);
+                if (*end || p <= 0 || p > 65535)
+                        return -EINVAL;
+                S.port = (int) p;
+                free(S.host);
+                S.host = strndup(s, (size_t) (colon - s));
+        } else
+                set_str(&S.host, s);
+        return 0;
+}
+
+/* ~/.config/chairctl.conf: "key = value" lines, # comments. */
+static void load_config_file(void) {
+        const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+        char path[512];
+        if (xdg && *xdg)
+                snprintf(path, sizeof(path), "%s/chairctl.conf", xdg);
+        else if (home && *home)
+                snprintf(path, sizeof(path), "%s/.config/chairctl.conf", home);
+        else
+                return;
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return;
+        char line[512];
+        unsigned n = 0;
+        while (fgets(line, sizeof(line), f)) {
+                n++;
+                char *p = line + strspn(line, " \t");
+                if (*p == '#' || *p == '\n' || !*p)
+                        continue;
+                char *eq = strchr(p, '=');
+                if (!eq) {
+                        fprintf(stderr, "chairctl: %s:%u: expected key = value, ignoring.\n", path, n);
+                        continue;
+                }
+                char *k = p, *v = eq + 1;
+                *eq = 0;
+                for (char *e = eq - 1; e >= k && (*e == ' ' || *e == '\t'); e--)
+                        *e = 0;
+                v += strspn(v, " \t");
+                v[strcspn(v, "\r\n")] = 0;
+                for (char *e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
+                        e[-1] = 0;
+                if (strcmp(k, "broker") == 0)
+                        parse_broker(v);
+                else if (strcmp(k, "chair") == 0)
+                        set_str(&S.chair, v);
+                else if (strcmp(k, "base_topic") == 0)
+                        set_str(&S.base, v);
+                else if (strcmp(k, "username") == 0)
+                        set_str(&S.username, v);
+                else if (strcmp(k, "password_file") == 0)
+                        set_str(&S.password_file, v);
+                else if (strcmp(k, "cafile") == 0) {
+                        set_str(&S.cafile, v);
+                        S.tls = true;
+                } else if (strcmp(k, "certfile") == 0)
+                        set_str(&S.certfile, v);
+                else if (strcmp(k, "keyfile") == 0)
+                        set_str(&S.keyfile, v);
+                else if (strcmp(k, "timeout") == 0)
+                        S.timeout_s = atof(v);
+                else
+                        fprintf(stderr, "chairctl: %s:%u: unknown key \"%s\", ignoring.\n", path, n, k);
+        }
+        fclose(f);
+}
+
+static void load_env(void) {
+        const char *v;
+        if ((v = getenv("CHAIRCTL_BROKER")) && *v)
+                parse_broker(v);
+        if ((v = getenv("CHAIRCTL_CHAIR")) && *v)
+                set_str(&S.chair, v);
+        if ((v = getenv("CHAIRCTL_USERNAME")) && *v)
+                set_str(&S.username, v);
+        if ((v = getenv("CHAIRCTL_PASSWORD_FILE")) && *v)
+                set_str(&S.password_file, v);
+        if ((v = getenv("CHAIRCTL_CAFILE")) && *v) {
+                set_str(&S.cafile, v);
+                S.tls = true;
+        }
+}
+
+static double now_s(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static void on_connect(struct mosquitto *m, void *ud, int rc, int flags, const mosquitto_property *p) {
+        R.connect_rc = rc;
+        R.connected = rc == 0;
+}
+
+static bool topic_is(const char *t, const char *suffix) {
+        size_t bl = strlen(S.base);
+        return strncmp(t, S.base, bl) == 0 && t[bl] == '/' && strcmp(t + bl + 1, suffix) == 0;
+}
+
+static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_message *msg,
+                       const mosquitto_property *props) {
+        json_tokener *tok = json_tokener_new();
+        json_object *o = tok ? json_tokener_parse_ex(tok, msg->payload, msg->payloadlen) : NULL;
+        json_tokener_free(tok);
+
+        if (R.reply_topic && strcmp(msg->topic, R.reply_topic) == 0) {
+                void *corr = NULL;
+                uint16_t len = 0;
+                bool match = false;
+                if (mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA, &corr, &len, false))
+                        match = len == strlen(R.corr) && memcmp(corr, R.corr, len) == 0;
+                free(corr);
+                if (match && o && !R.reply) {
+                        R.reply = o;
+                        return;
+                }
+        } else if (topic_is(msg->topic, "reply") && S.protocol != 5 && o) {
+                json_object *id;
+                if (!R.reply && json_object_object_get_ex(o, "id", &id) &&
+                    strcmp(json_object_get_string(id), R.corr) == 0) {
+                        R.reply = o;
+                        return;
+                }
+        } else if (topic_is(msg->topic, "state") && o) {
+                json_object_put(R.state);
+                R.state = json_object_get(o);
+                R.state_new = true;
+        } else if (topic_is(msg->topic, "programs") && o) {
+                json_object_put(R.programs);
+                R.programs = json_object_get(o);
+        } else if (topic_is(msg->topic, "diagnostics") && o) {
+                json_object_put(R.diag);
+                R.diag = json_object_get(o);
+                if (!msg->retain)
+                        R.diag_fresh = true;
+        } else if (topic_is(msg->topic, "event") && o) {
+                json_object_put(R.event);
+                R.event = json_object_get(o);
+                R.event_new = true;
+        } else if (topic_is(msg->topic, "availability")) {
+                free(R.availability);
+                R.availability = strndup(msg->payload, (size_t) msg->payloadlen);
+        }
+        json_object_put(o);
+}
+
+/* Run the client loop until done() or the deadline; false on a lost connection. */
+static bool pump(struct mosquitto *m, double until, bool (*done)(void)) {
+        while (!done()) {
+                double left = until - now_s();
+                if (left <= 0)
+                        return true;
+                int rc = mosquitto_loop(m, left > 0.1 ? 100 : (int) (left * 1000) + 1, 1);
+                if (rc != MOSQ_ERR_SUCCESS) {
+                        fprintf(stderr, "chairctl: connection to %s:%d lost: %s\n", S.host, S.port,
+                                mosquitto_strerror(rc));
+                        return false;
+                }
+        }
+        return true;
+}
+
+static bool is_connected(void) {
+        return R.connected || R.connect_rc != 0;
+}
+
+static struct mosquitto *connect_broker(void) {
+        mosquitto_lib_init();
+        char id[64];
+        snprintf(id, sizeof(id), "chairctl-%ld-%04x", (long) getpid(), (unsigned) (rand() & 0xffff));
+        struct mosquitto *m = mosquitto_new(id, true, NULL);
+        if (!m) {
+                fprintf(stderr, "chairctl: cannot create an MQTT client: %s\n", strerror(errno));
+                exit(EXIT_NOANSWER);
+        }
+        mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
+                             S.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+        if (S.username) {
+                char *pw = NULL;
+                if (S.password_file) {
+                        FILE *f = fopen(S.password_file, "re");
+                        size_t n = 0;
+                        if (!f || getline(&pw, &n, f) < 0) {
+                                fprintf(stderr, "chairctl: cannot read %s: %s\n", S.password_file,
+                                        strerror(errno));
+                                exit(EXIT_USAGE);
+                        }
+                        fclose(f);
+                        pw[strcspn(pw, "\r\n")] = 0;
+                }
+                mosquitto_username_pw_set(m, S.username, pw);
+                free(pw);
+        }
+        if (S.tls) {
+                int rc = mosquitto_tls_set(m, S.cafile, S.cafile ? NULL : "/etc/ssl/certs", S.certfile,
+                                           S.keyfile, NULL);
+                if (rc == MOSQ_ERR_SUCCESS)
+                        rc = mosquitto_tls_opts_set(m, S.insecure ? 0 : 1, NULL, NULL);
+                if (rc == MOSQ_ERR_SUCCESS && S.insecure)
+                        rc = mosquitto_tls_insecure_set(m, true);
+                if (rc != MOSQ_ERR_SUCCESS) {
+                        fprintf(stderr, "chairctl: TLS setup failed: %s\n", mosquitto_strerror(rc));
+                        exit(EXIT_USAGE);
+                }
+        }
+        mosquitto_connect_v5_callback_set(m, on_connect);
+        mosquitto_message_v5_callback_set(m, on_message);
+        int rc = mosquitto_connect_bind_v5(m, S.host, S.port, 30, NULL, NULL);
+        if (rc != MOSQ_ERR_SUCCESS) {
+                fprintf(stderr, "chairctl: cannot connect to %s:%d: %s\n", S.host, S.port,
+                        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+                exit(EXIT_NOANSWER);
+        }
+        if (!pump(m, now_s() + S.timeout_s, is_connected) || !R.connected) {
+                fprintf(stderr, "chairctl: broker %s:%d %s\n", S.host, S.port,
+                        R.connect_rc ? mosquitto_reason_string(R.connect_rc) : "did not answer");
+                exit(EXIT_NOANSWER);
+        }
+        return m;
+}
+
+static void subscribe(struct mosquitto *m, const char *suffix) {
+        char *t = topic_of(suffix);
+        mosquitto_subscribe(m, NULL, t, 1);
+        free(t);
+}
+
+static bool have_reply(void) {
+        return R.reply != NULL;
+}
+
+/* Send cmd (takes ownership) and wait for the answer; returns the exit code. */
+static int request(struct mosquitto *m, json_object *cmd, bool quiet) {
+        snprintf(R.corr, sizeof(R.corr), "%08x%08x", (unsigned) rand(), (unsigned) getpid());
+        mosquitto_property *props = NULL;
+        if (S.protocol == 5) {
+                R.reply_topic = topic_of("reply/");
+                char *t = NULL;
+                if (asprintf(&t, "%s%s", R.reply_topic, R.corr) < 0)
+                        exit(EXIT_NOANSWER);
+                free(R.reply_topic);
+                R.reply_topic = t;
+                mosquitto_subscribe(m, NULL, R.reply_topic, 1);
+                mosquitto_property_add_string(&props, MQTT_PROP_RESPONSE_TOPIC, R.reply_topic);
+                mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA, R.corr,
+                                              (uint16_t) strlen(R.corr));
+        } else {
+                json_object_object_add(cmd, "id", json_object_new_string(R.corr));
+                subscribe(m, "reply");
+        }
+        /* let the SUBACK arrive so the answer cannot overtake our subscription */
+        pump(m, now_s() + 0.2, have_reply);
+
+        const char *payload = json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN);
+        char *set = topic_of("set");
+        int rc = mosquitto_publish_v5(m, NULL, set, (int) strlen(payload), payload, 1, false, props);
+        mosquitto_property_free_all(&props);
+        free(set);
+        json_object_put(cmd);
+        if (rc != MOSQ_ERR_SUCCESS) {
+                fprintf(stderr, "chairctl: publish failed: %s\n", mosquitto_strerror(rc));
+                return EXIT_NOANSWER;
+        }
+        if (!pump(m, now_s() + S.timeout_s, have_reply))
+                return EXIT_NOANSWER;
+        if (!R.reply) {
+                fprintf(stderr, "chairctl: no answer from chair \"%s\" within %.0f s (is chaird running?)\n",
+                        S.chair, S.timeout_s);
+                return EXIT_NOANSWER;
+        }
+        json_object *ok, *err, *code, *msg;
+        if (json_object_object_get_ex(R.reply, "ok", &ok) && json_object_get_boolean(ok)) {
+                if (!quiet)
+                        printf("%s\n", S.json ? json_object_to_json_string_ext(R.reply, JSON_C_TO_STRING_PLAIN)
+                                              : "ok");
+                return 0;
+        }
+        const char *c = "error", *t = "refused";
+        if (json_object_object_get_ex(R.reply, "error", &err)) {
+                if (json_object_object_get_ex(err, "code", &code))
+                        c = json_object_get_string(code);
+                if (json_object_object_get_ex(err, "message", &msg))
+                        t = json_object_get_string(msg);
+        }
+        fprintf(stderr, "chairctl: %s (%s)\n", t, c);
+        return EXIT_REFUSED;
+}
+
+static const char *jstr(json_object *o, const char *path) {
+        char buf[128];
+        snprintf(buf, sizeof(buf), "%s", path);
+        char *save = NULL;
+        for (char *k = strtok_r(buf, ".", &save); k && o; k = strtok_r(NULL, ".", &save))
+                if (!json_object_object_get_ex(o, k, &o))
+                        return NULL;
+        return o && !json_object_is_type(o, json_type_null) ? json_object_get_string(o) : NULL;
+}
+
+static double jnum(json_object *o, const char *path) {
+        const char *s = jstr(o, path);
+        return s ? atof(s) : NAN;
+}
+
+static bool in_session(const char *state) {
+        return state && (strcmp(state, "scanning") == 0 || strcmp(state, "running") == 0 ||
+                         strcmp(state, "paused") == 0 || strcmp(state, "ending") == 0);
+}
+
+static void fmt_time(char *buf, size_t n, double s) {
+        if (isnan(s) || s < 0)
+                s = 0;
+        unsigned t = (unsigned) (s + 0.5);
+        snprintf(buf, n, "%u:%02u", t / 60, t % 60);
+}
+
+static void print_faults(FILE *f, json_object *st) {
+        json_object *faults;
+        if (!json_object_object_get_ex(st, "faults", &faults) || json_object_array_length(faults) == 0) {
+                fprintf(f, "faults:     none\n");
+                return;
+        }
+        for (size_t i = 0; i < json_object_array_length(faults); i++) {
+                json_object *e = json_object_array_get_idx(faults, i);
+                fprintf(f, "%s %s: %s\n", i == 0 ? "faults:    " : "           ", jstr(e, "code"),
+                        jstr(e, "message") ? jstr(e, "message") : "");
+        }
+}
+
+static void print_state(FILE *f, json_object *st, bool bar) {
+        const char *state = jstr(st, "state");
+        fprintf(f, "chair:      %s (%s)%s\n", S.chair, state ? state : "?",
+                R.availability && strcmp(R.availability, "online") != 0 ? "  [OFFLINE]" : "");
+        if (in_session(state)) {
+                const char *pn = jstr(st, "program_name"), *pid = jstr(st, "program");
+                fprintf(f, "program:    %s (%s)\n", pn ? pn : "?", pid ? pid : "?");
+                const char *tech = jstr(st, "technique");
+                fprintf(f, "step:       %s/%s  %s\n", jstr(st, "step") ? jstr(st, "step") : "0",
+                        jstr(st, "steps") ? jstr(st, "steps") : "0", tech ? tech : "");
+                double el = jnum(st, "elapsed_s"), rem = jnum(st, "remaining_s");
+                char left[16];
+                fmt_time(left, sizeof(left), rem);
+                if (bar) {
+                        double p = el + rem > 0 ? el / (el + rem) : 0;
+                        if (isnan(p) || p < 0)
+                                p = 0;
+                        if (p > 1)
+                                p = 1;
+                        char b[41];
+                        int w = (int) (p * 40 + 0.5);
+                        for (int i = 0; i < 40; i++)
+                                b[i] = i < w ? '#' : '-';
+                        b[40] = 0;
+                        fprintf(f, "progress:   [%s] %3.0f%%  %s left\n", b, p * 100, left);
+                } else
+                        fprintf(f, "time left:  %s\n", left);
+                fprintf(f, "intensity:  %s  speed: %s  focus: %s\n", jstr(st, "intensity"),
+                        jstr(st, "speed"), jstr(st, "focus") ? jstr(st, "focus") : "-");
+        }
+        const char *on = jstr(st, "heat.on");
+        double tc = jnum(st, "heat.temp_c"), target = jnum(st, "heat.target_c");
+        if (isnan(tc))
+                fprintf(f, "heater:     %s, sensor n/a\n", on && strcmp(on, "true") == 0 ? "on" : "off");
+        else if (!isnan(target) && target > 0)
+                fprintf(f, "heater:     %s, %.1f °C (target %.1f °C)\n",
+                        on && strcmp(on, "true") == 0 ? "on" : "off", tc, target);
+        else
+                fprintf(f, "heater:     %s, %.1f °C\n", on && strcmp(on, "true") == 0 ? "on" : "off", tc);
+        const char *occ = jstr(st, "occupied");
+        fprintf(f, "occupied:   %s  recline: %s\n", occ && strcmp(occ, "true") == 0 ? "yes" : "no",
+                jstr(st, "recline") ? jstr(st, "recline") : "-");
+        print_faults(f, st);
+}
+
+static bool have_state(void) {
+        return R.state != NULL;
+}
+
+static int cmd_status(struct mosquitto *m) {
+        subscribe(m, "availability");
+        subscribe(m, "state");
+        pump(m, now_s() + S.timeout_s, have_state);
+        if (!R.state) {
+                fprintf(stderr, "chairctl: no state from chair \"%s\" (is chaird running?)\n", S.chair);
+                return EXIT_NOANSWER;
+        }
+        pump(m, now_s() + 0.1, have_reply);   /* availability usually arrives alongside */
+        if (S.json)
+                printf("%s\n", json_object_to_json_string_ext(R.state, JSON_C_TO_STRING_PLAIN));
+        else
+                print_state(stdout, R.state, false);
+        return 0;
+}
+
+static bool have_programs(void) {
+        return R.programs != NULL;
+}
+
+static int cmd_programs(struct mosquitto *m) {
+        subscribe(m, "programs");
+        pump(m, now_s() + S.timeout_s, have_programs);
+        if (!R.programs) {
+                fprintf(stderr, "chairctl: no program list from chair \"%s\" (is chaird running?)\n", S.chair);
+                return EXIT_NOANSWER;
+        }
+        if (S.json) {
+                printf("%s\n", json_object_to_json_string_ext(R.programs, JSON_C_TO_STRING_PLAIN));
+                return 0;
+        }
+        for (size_t i = 0; i < json_object_array_length(R.programs); i++) {
+                json_object *p = json_object_array_get_idx(R.programs, i);
+                printf("%-22s %3s min  %s\n", jstr(p, "id"), jstr(p, "default_minutes"),
+                       jstr(p, "name") ? jstr(p, "name") : "");
+                if (jstr(p, "description") && *jstr(p, "description"))
+                        printf("%-22s          %s\n", "", jstr(p, "description"));
+        }
+        return 0;
+}
+
+static bool have_fresh_diag(void) {
+        return R.diag_fresh;
+}
+
+static int cmd_diag(struct mosquitto *m) {
+        subscribe(m, "diagnostics");
+        json_object *c = json_object_new_object();
+        json_object_object_add(c, "action", json_object_new_string("diag"));
+        int r = request(m, c, true);
+        if (r != 0)
+                return r;
+        pump(m, now_s() + S.timeout_s, have_fresh_diag);
+        if (!R.diag) {
+                fprintf(stderr, "chairctl: no diagnostics from chair \"%s\"\n", S.chair);
+                return EXIT_NOANSWER;
+        }
+        if (S.json) {
+                printf("%s\n", json_object_to_json_string_ext(R.diag, JSON_C_TO_STRING_PLAIN));
+                return 0;
+        }
+        json_object *d = R.diag;
+        printf("version:     %s\n", jstr(d, "version"));
+        printf("uptime:      %.0f s\n", jnum(d, "uptime_s"));
+        printf("config hash: %s\n", jstr(d, "config_hash"));
+        printf("loop:        %s Hz, %s ticks, %s missed, %s prio %s\n", jstr(d, "loop.rate_hz"),
+               jstr(d, "loop.ticks"), jstr(d, "loop.missed"),
+               jstr(d, "loop.policy") ? jstr(d, "loop.policy") : "?", jstr(d, "loop.priority"));
+        printf("latency:     p50 %s us, p99 %s us, max %s us\n", jstr(d, "loop.latency_us.p50"),
+               jstr(d, "loop.latency_us.p99"), jstr(d, "loop.latency_us.max"));
+        json_object *acts;
+        if (json_object_object_get_ex(d, "actuators", &acts)) {
+                json_object_object_foreach(acts, name, a)
+                        printf("  %-20s %6s starts %8.1f s active\n", name, jstr(a, "starts"),
+                               jnum(a, "active_s"));
+        }
+        print_faults(stdout, d);
+        json_object *h;
+        if (json_object_object_get_ex(d, "faults_history", &h))
+                for (size_t i = 0; i < json_object_array_length(h); i++) {
+                        json_object *e = json_object_array_get_idx(h, i);
+                        printf("history:     %s %s%s%s\n", jstr(e, "at") ? jstr(e, "at") : "?",
+                               jstr(e, "code"), jstr(e, "cleared_at") ? " cleared " : "",
+                               jstr(e, "cleared_at") ? jstr(e, "cleared_at") : "");
+                }
+        return 0;
+}
+
+static bool state_or_event(void) {
+        return R.state_new || R.event_new;
+}
+
+static int cmd_watch(struct mosquitto *m) {
+        subscribe(m, "availability");
+        subscribe(m, "event");
+        subscribe(m, "state");
+        pump(m, now_s() + S.timeout_s, have_state);
+        if (!R.state) {
+                fprintf(stderr, "chairctl: no state from chair \"%s\" (is chaird running?)\n", S.chair);
+                return EXIT_NOANSWER;
+        }
+        bool tty = isatty(STDOUT_FILENO);
+        bool seen_session = in_session(jstr(R.state, "state"));
+        if (!seen_session) {
+                print_state(stdout, R.state, true);
+                printf("no session running\n");
+                return 0;
+        }
+        for (;;) {
+                if (R.state_new) {
+                        R.state_new = false;
+                        if (tty)
+                                fputs("\033[H\033[J", stdout);
+                        else
+                                puts("--");
+                        print_state(stdout, R.state, true);
+                        fflush(stdout);
+                        if (!in_session(jstr(R.state, "state")))
+                                break;
+                }
+                if (R.event_new) {
+                        R.event_new = false;
+                        const char *ev = jstr(R.event, "event");
+                        if (ev && strcmp(ev, "session_ended") == 0) {
+                                printf("session ended: %s\n", jstr(R.event, "reason") ? jstr(R.event, "reason") : "?");
+                                return 0;
+                        }
+                }
+                if (!pump(m, now_s() + 3600, state_or_event))
+                        return EXIT_NOANSWER;
+        }
+        printf("session ended\n");
+        return 0;
+}
+
+static int parse_int(const char *what, const char *s, int lo, int hi) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (!*s || *end || v < lo || v > hi) {
+                fprintf(stderr, "chairctl: %s must be %d..%d\n", what, lo, hi);
+                exit(EXIT_USAGE);
+        }
+        return (int) v;
+}
+
+static bool parse_onoff(const char *s) {
+        if (!strcmp(s, "on") || !strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes"))
+                return true;
+        if (!strcmp(s, "off") || !strcmp(s, "false") || !strcmp(s, "0") || !strcmp(s, "no"))
+                return false;
+        fprintf(stderr, "chairctl: expected on or off, got \"%s\"\n", s);
+        exit(EXIT_USAGE);
+}
+
+/* start PROGRAM [--minutes N] [--intensity N] [--speed N] [--heat on|off] */
+static json_object *build_start(int argc, char **argv) {
+        json_object *c = json_object_new_object();
+        json_object_object_add(c, "action", json_object_new_string("start"));
+        const char *program = NULL;
+        for (int i = 0; i < argc; i++) {
+                const char *a = argv[i];
+                const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+                if (!strcmp(a, "--minutes") && v)
+                        json_object_object_add(c, "minutes", json_object_new_int(parse_int("minutes", v, 1, 1000))), i++;
+                else if (!strcmp(a, "--intensity") && v)
+                        json_object_object_add(c, "intensity", json_object_new_int(parse_int("intensity", v, 0, 100))), i++;
+                else if (!strcmp(a, "--speed") && v)
+                        json_object_object_add(c, "speed", json_object_new_int(parse_int("speed", v, 0, 100))), i++;
+                else if (!strcmp(a, "--heat") && v)
+                        json_object_object_add(c, "heat", json_object_new_boolean(parse_onoff(v))), i++;
+                else if (a[0] != '-' && !program)
+                        program = a;
+                else {
+                        fprintf(stderr, "chairctl: start: unexpected \"%s\"\n", a);
+                        exit(EXIT_USAGE);
+                }
+        }
+        if (!program) {
+                fprintf(stderr, "chairctl: start needs a program id (see chairctl programs)\n");
+                exit(EXIT_USAGE);
+        }
+        json_object_object_add(c, "program", json_object_new_string(program));
+        return c;
+}
+
+/* set KEY=VALUE...: values go to the daemon as typed; it validates ranges. */
+static json_object *build_set(int argc, char **argv) {
+        json_object *c = json_object_new_object();
+        json_object_object_add(c, "action", json_object_new_string("set"));
+        if (argc == 0) {
+                fprintf(stderr, "chairctl: set needs KEY=VALUE (intensity, speed, heat, focus)\n");
+                exit(EXIT_USAGE);
+        }
+        for (int i = 0; i < argc; i++) {
+                char *eq = strchr(argv[i], '=');
+                if (!eq) {
+                        fprintf(stderr, "chairctl: set: expected KEY=VALUE, got \"%s\"\n", argv[i]);
+                        exit(EXIT_USAGE);
+                }
+                *eq = 0;
+                const char *k = argv[i], *v = eq + 1;
+                if (!strcmp(k, "heat"))
+                        json_object_object_add(c, k, json_object_new_boolean(parse_onoff(v)));
+                else if (!strcmp(k, "focus"))
+                        json_object_object_add(c, k, !strcmp(v, "none") || !*v ? NULL : json_object_new_string(v));
+                else if (!strcmp(k, "intensity") || !strcmp(k, "speed"))
+                        json_object_object_add(c, k, json_object_new_int(parse_int(k, v, 0, 100)));
+                else {
+                        fprintf(stderr, "chairctl: set: unknown key \"%s\" (intensity, speed, heat, focus)\n", k);
+                        exit(EXIT_USAGE);
+                }
+        }
+        return c;
+}
+
+static json_object *simple(const char *action) {
+        json_object *c = json_object_new_object();
+        json_object_object_add(c, "action", json_object_new_string(action));
+        return c;
+}
+
+static void usage(FILE *f) {
+        fputs("Usage: chairctl [OPTIONS] COMMAND [ARGS]\n"
+              "\n"
+              "Commands:\n"
+              "  start PROGRAM [--minutes N] [--intensity N] [--speed N] [--heat on|off]\n"
+              "  stop | pause | resume | clear-faults | self-test\n"
+              "  set KEY=VALUE...        intensity=1..5 speed=1..5 heat=on|off focus=L4|none\n"
+              "  recline upright|relax|zero-gravity\n"
+              "  status [--json]         current state\n"
+              "  watch                   live view until the session ends\n"
+              "  programs [--json]       programs the chair knows\n"
+              "  diag [--json]           diagnostics\n"
+              "\n"
+              "Options:\n"
+              "  -b, --broker HOST[:PORT]  broker (env CHAIRCTL_BROKER; default localhost:1883)\n"
+              "  -c, --chair ID            chair id (env CHAIRCTL_CHAIR; default chair)\n"
+              "      --base-topic TOPIC    instead of chaird/<ID>\n"
+              "  -u, --username NAME       (env CHAIRCTL_USERNAME)\n"
+              "      --password-file FILE  (env CHAIRCTL_PASSWORD_FILE)\n"
+              "      --cafile FILE         use TLS, verify the broker against FILE\n"
+              "      --cert FILE --key FILE  TLS client certificate\n"
+              "      --insecure            do not verify the broker certificate\n"
+              "      --mqtt311             use MQTT 3.1.1 (answers matched by id)\n"
+              "  -t, --timeout SECONDS     wait this long for an answer (default 5)\n"
+              "      --json                machine-readable output\n"
+              "\n"
+              "Settings also come from ~/.config/chairctl.conf (key = value: broker, chair,\n"
+              "base_topic, username, password_file, cafile, certfile, keyfile, timeout).\n"
+              "Exit status: 0 done, 1 refused by the chair, 2 usage, 3 no broker or no answer.\n",
+              f);
+}
+
+int main(int argc, char **argv) {
+        srand((unsigned) (time(NULL) ^ (getpid() << 8)));
+        S.host = strdup("localhost");
+        load_config_file();
+        load_env();
+
+        enum { O_BASE = 256, O_PWFILE, O_CAFILE, O_CERT, O_KEY, O_INSECURE, O_311, O_JSON };
+        static const struct option opts[] = {
+                { "broker", required_argument, NULL, 'b' },
+                { "chair", required_argument, NULL, 'c' },
+                { "base-topic", required_argument, NULL, O_BASE },
+                { "username", required_argument, NULL, 'u' },
+                { "password-file", required_argument, NULL, O_PWFILE },
+                { "cafile", required_argument, NULL, O_CAFILE },
+                { "cert", required_argument, NULL, O_CERT },
+                { "key", required_argument, NULL, O_KEY },
+                { "insecure", no_argument, NULL, O_INSECURE },
+                { "mqtt311", no_argument, NULL, O_311 },
+                { "timeout", required_argument, NULL, 't' },
+                { "json", no_argument, NULL, O_JSON },
+                { "help", no_argument, NULL, 'h' },
+                { 0 }
+        };
+        int c;
+        /* "+": stop at the command so its own options (start --minutes) stay for it */
+        while ((c = getopt_long(argc, argv, "+b:c:u:t:h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'b':
+                        if (parse_broker(optarg) < 0) {
+                                fprintf(stderr, "chairctl: bad --broker \"%s\"\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'c': set_str(&S.chair, optarg); break;
+                case O_BASE: set_str(&S.base, optarg); break;
+                case 'u': set_str(&S.username, optarg); break;
+                case O_PWFILE: set_str(&S.password_file, optarg); break;
+                case O_CAFILE: set_str(&S.cafile, optarg); S.tls = true; break;
+                case O_CERT: set_str(&S.certfile, optarg); S.tls = true; break;
+                case O_KEY: set_str(&S.keyfile, optarg); break;
+                case O_INSECURE: S.insecure = true; S.tls = true; break;
+                case O_311: S.protocol = 311; break;
+                case 't': S.timeout_s = atof(optarg); break;
+                case O_JSON: S.json = true; break;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind >= argc) {
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        if (S.timeout_s <= 0)
+                S.timeout_s = 5;
+        if (!S.chair)
+                S.chair = strdup("chair");
+        if (!S.base && asprintf(&S.base, "chaird/%s", S.chair) < 0)
+                return EXIT_NOANSWER;
+
+        const char *cmd = argv[optind];
+        int nargs = argc - optind - 1;
+        char **args = argv + optind + 1;
+        /* --json may also follow the command (status --json) */
+        for (int i = 0; i < nargs; i++)
+                if (!strcmp(args[i], "--json")) {
+                        S.json = true;
+                        memmove(&args[i], &args[i + 1], sizeof(char *) * (size_t) (nargs - i - 1));
+                        nargs--, i--;
+                }
+
+        json_object *request_cmd = NULL;
+        int (*view)(struct mosquitto *) = NULL;
+        if (!strcmp(cmd, "start"))
+                request_cmd = build_start(nargs, args);
+        else if (!strcmp(cmd, "set"))
+                request_cmd = build_set(nargs, args);
+        else if (!strcmp(cmd, "recline")) {
+                if (nargs != 1) {
+                        fprintf(stderr, "chairctl: recline upright|relax|zero-gravity\n");
+                        return EXIT_USAGE;
+                }
+                request_cmd = simple("recline");
+                json_object_object_add(request_cmd, "position", json_object_new_string(args[0]));
+        } else if (!strcmp(cmd, "stop") || !strcmp(cmd, "pause") || !strcmp(cmd, "resume"))
+                request_cmd = simple(cmd);
+        else if (!strcmp(cmd, "clear-faults"))
+                request_cmd = simple("clear_faults");
+        else if (!strcmp(cmd, "self-test"))
+                request_cmd = simple("self_test");
+        else if (!strcmp(cmd, "status"))
+                view = cmd_status;
+        else if (!strcmp(cmd, "watch"))
+                view = cmd_watch;
+        else if (!strcmp(cmd, "programs"))
+                view = cmd_programs;
+        else if (!strcmp(cmd, "diag"))
+                view = cmd_diag;
+        else {
+                fprintf(stderr, "chairctl: unknown command \"%s\"\n", cmd);
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        if (request_cmd && nargs > 0 && strcmp(cmd, "start") && strcmp(cmd, "set") && strcmp(cmd, "recline")) {
+                fprintf(stderr, "chairctl: %s takes no arguments\n", cmd);
+                return EXIT_USAGE;
+        }
+
+        struct mosquitto *m = connect_broker();
+        int r = request_cmd ? request(m, request_cmd, false) : view(m);
+        mosquitto_disconnect(m);
+        mosquitto_loop(m, 100, 1);
+        mosquitto_destroy(m);
+        mosquitto_lib_cleanup();
+        return r;
+}
