@@ -54,6 +54,14 @@ void chaird_status(struct chaird *d, struct chair_status *st);
 sd_event *chaird_event_loop(struct chaird *d);
 const struct chair_config *chaird_config(struct chaird *d);
 const struct chair_programs *chaird_programs(struct chaird *d);
+/*
+ * chaird_programs() is the set to parse commands against (the newest loaded).
+ * After a SIGHUP reload the control step keeps the previous set until the
+ * running session ends; status.program and session events index into this one,
+ * the set the control step actually uses.  Equal to chaird_programs() except
+ * during such a hand-over.
+ */
+const struct chair_programs *chaird_programs_running(struct chaird *d);
 
 /* Loop statistics for diagnostics. */
 struct chaird_loop_stats {

@@ -1,0 +1,981 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * chaird: the massage chair daemon.
+ *
+ * main() → run() → parse_argv(); then: load config and programs, bring up the
+ * hardware, start the control thread (lib/rtloop.c), and run an sd-event main
+ * loop that carries the control thread's events and status to the front ends,
+ * talks to systemd (READY/STATUS/WATCHDOG/STOPPING) and handles signals.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "chaird-version.h"
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "mqtt-bridge.h"
+#include "errors.h"
+#include "hal-linux.h"
+#include "hal-sim.h"
+#include "hal.h"
+#include "histogram.h"
+#include "log.h"
+#include "program.h"
+#include "rtloop.h"
+
+#define DEFAULT_CONFIG "/etc/chaird/chaird.yaml"
+#define MAX_LISTENERS 4
+#define NSEC_PER_SEC 1000000000ULL
+/* "last minute" latency: 7 cumulative copies 10 s apart cover 60..70 s */
+#define WINDOW_SLOTS 7
+#define WINDOW_PERIOD_NS (10 * NSEC_PER_SEC)
+
+/* What the command line asked for. */
+static const char *arg_config = DEFAULT_CONFIG;
+static enum { ACTION_RUN, ACTION_CHECK_CONFIG, ACTION_SAFE_STATE } arg_action = ACTION_RUN;
+static int arg_verbose;
+static const char *arg_run_program;
+static int arg_run_minutes = CHAIR_UNSET;
+
+/* The owner-visible part of a status; listeners hear about changes of it. */
+struct visible {
+        enum chair_state state;
+        int16_t program;
+        uint16_t step;
+        uint8_t intensity, speed;
+        bool heat_on, occupied;
+        enum chair_recline recline;
+        int8_t focus;
+        uint32_t faults, faults_latched;
+        int32_t elapsed_s;
+};
+
+struct chaird {
+        struct chair_config *cfg;
+        /* programs_running: the set the control step uses (acknowledged);
+         * programs_current: the set commands are parsed against (the newest handed
+         * over; equal to running except while a swap waits for the session to end);
+         * programs_queued: loaded by a later SIGHUP while a swap was in flight. */
+        struct chair_programs *programs_running, *programs_current, *programs_queued;
+        bool swap_in_flight;
+
+        struct chair_hal *hal;
+        struct chair_ctl *ctl;
+        struct chair_rt *rt;
+        struct chair_rt_info rt_info;
+
+        sd_event *event;
+        int wake_fd;
+        sd_event_source *wake_source, *tick_source, *watchdog_source;
+        sd_event_source *signal_sources[5];
+
+        struct chaird_listener listeners[MAX_LISTENERS];
+        size_t n_listeners;
+
+        struct chair_status status;     /* latest status taken from the control thread */
+        struct visible delivered;       /* what listeners last heard */
+        bool delivered_once;
+        char status_line[160];
+
+        uint64_t watchdog_usec;
+        uint64_t watchdog_last_ticks;
+        bool watchdog_starving;
+
+        struct chair_hist *latency_copy;
+        struct chair_hist_window *latency_window;
+
+        uint64_t start_ns;
+        uint32_t next_token;
+        uint32_t run_token;             /* token of the --run start command, 0 = none */
+        bool session_active;            /* between session_started and session_ended events */
+        bool stopping;                  /* SIGTERM/SIGINT: the control thread is being stopped */
+
+        bool test_hooks;                /* CHAIRD_TEST_HOOKS=1: SIGUSR1 stalls the control thread */
+        bool test_stalled;
+        const char *test_dump;          /* CHAIRD_TEST_DUMP=FILE: final state written at exit */
+};
+
+static uint64_t now_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
+}
+
+/* ---- daemon.h: the front ends' view ---------------------------------------------------- */
+
+int chaird_add_listener(struct chaird *d, const struct chaird_listener *l) {
+        if (d->n_listeners >= MAX_LISTENERS)
+                return -ENOSPC;
+        d->listeners[d->n_listeners++] = *l;
+        return 0;
+}
+
+int chaird_submit(struct chaird *d, struct chair_cmd *cmd, uint32_t *ret_token) {
+        /* 0 is never a token, so "no token" can be told apart */
+        if (++d->next_token == 0)
+                d->next_token = 1;
+        cmd->token = d->next_token;
+
+        struct chair_rt_msg m = { .kind = CHAIR_RT_MSG_CMD, .cmd = *cmd };
+        if (!chair_rt_send(d->rt, &m))
+                return -EAGAIN;
+        if (ret_token)
+                *ret_token = cmd->token;
+        return 0;
+}
+
+int chaird_sim_apply(struct chaird *d, const struct chair_sim_change *c) {
+        if (!chair_hal_is_sim(d->hal))
+                return -EOPNOTSUPP;
+        struct chair_rt_msg m = { .kind = CHAIR_RT_MSG_SIM, .sim = *c };
+        return chair_rt_send(d->rt, &m) ? 0 : -EAGAIN;
+}
+
+void chaird_status(struct chaird *d, struct chair_status *st) {
+        chair_rt_status(d->rt, &d->status);
+        *st = d->status;
+}
+
+sd_event *chaird_event_loop(struct chaird *d) {
+        return d->event;
+}
+
+const struct chair_config *chaird_config(struct chaird *d) {
+        return d->cfg;
+}
+
+const struct chair_programs *chaird_programs(struct chaird *d) {
+        return d->programs_current;
+}
+
+const struct chair_programs *chaird_programs_running(struct chaird *d) {
+        return d->programs_running;
+}
+
+void chaird_loop_stats(struct chaird *d, struct chaird_loop_stats *s) {
+        struct chair_rt_stats rs;
+        struct chair_hist_summary all, last;
+
+        chair_rt_stats(d->rt, &rs);
+        chair_hist_copy(d->latency_copy, chair_rt_latency(d->rt));
+        chair_hist_summarize(d->latency_copy, &all);
+        chair_hist_window_summary(d->latency_window, chair_rt_latency(d->rt), &last);
+
+        *s = (struct chaird_loop_stats) {
+                .rate_hz = rs.rate_hz,
+                .ticks = rs.ticks,
+                .missed = rs.missed,
+                .p50_us = all.p50_us, .p99_us = all.p99_us, .max_us = all.max_us,
+                .p50_1m_us = last.p50_us, .p99_1m_us = last.p99_us, .max_1m_us = last.max_us,
+                .policy = d->rt_info.policy,
+                .priority = d->rt_info.priority,
+                .uptime_s = (double) (now_ns() - d->start_ns) / 1e9,
+        };
+}
+
+/* ---- status ----------------------------------------------------------------------------- */
+
+static void visible_of(const struct chair_status *st, struct visible *v) {
+        memset(v, 0, sizeof(*v));
+        v->state = st->state;
+        v->program = st->program;
+        v->step = st->step;
+        v->intensity = st->intensity;
+        v->speed = st->speed;
+        v->heat_on = st->heat_on;
+        v->occupied = st->occupied;
+        v->recline = st->recline;
+        v->focus = st->focus;
+        v->faults = st->faults;
+        v->faults_latched = st->faults_latched;
+        v->elapsed_s = (int32_t) st->elapsed_s;
+}
+
+static const char *program_id(const struct chair_programs *p, int idx) {
+        if (!p || idx < 0 || (size_t) idx >= p->n)
+                return "?";
+        return p->v[idx].id;
+}
+
+static void format_faults(uint32_t mask, char *buf, size_t size) {
+        size_t len = 0;
+        buf[0] = '\0';
+        for (int f = 0; f < _CHAIR_FAULT_COUNT && len < size; f++)
+                if (mask & (1u << f))
+                        len += (size_t) snprintf(buf + len, size - len, "%s%s",
+                                                 len ? ", " : "", chair_fault_code(f));
+}
+
+/* The one-line STATUS= an operator sees in `systemctl status chaird`. */
+static void format_status_line(const struct chaird *d, const struct chair_status *st,
+                               char *buf, size_t size) {
+        const char *prog = program_id(d->programs_running, st->program);
+        unsigned left = st->remaining_s > 0 ? (unsigned) lroundf(st->remaining_s) : 0;
+        char faults[96];
+
+        format_faults(st->faults | st->faults_latched, faults, sizeof(faults));
+
+        switch (st->state) {
+        case CHAIR_STATE_RUNNING:
+        case CHAIR_STATE_PAUSED:
+                snprintf(buf, size, "%s %s, step %u/%u, %u:%02u left%s%s",
+                         st->state == CHAIR_STATE_RUNNING ? "running" : "paused",
+                         prog, st->step, st->steps, left / 60, left % 60,
+                         faults[0] ? ", fault: " : "", faults);
+                break;
+        case CHAIR_STATE_SCANNING:
+                snprintf(buf, size, "scanning body for %s", prog);
+                break;
+        case CHAIR_STATE_ENDING:
+                snprintf(buf, size, "ending %s", prog);
+                break;
+        case CHAIR_STATE_FAULT:
+                snprintf(buf, size, "fault: %s", faults[0] ? faults : "unknown");
+                break;
+        case CHAIR_STATE_IDLE:
+        default:
+                if (faults[0])
+                        snprintf(buf, size, "idle, fault: %s", faults);
+                else
+                        snprintf(buf, size, "idle");
+                break;
+        }
+}
+
+static void dispatch_event(struct chaird *d, const struct chair_event *ev);
+
+static void update_status(struct chaird *d) {
+        struct visible v;
+        char line[sizeof(d->status_line)];
+        struct chair_status prev = d->status;
+
+        chair_rt_status(d->rt, &d->status);
+
+        /* A session can end without an event: chair_ctl_raise() (loop overrun, HAL
+         * I/O) and chair_ctl_shutdown() have no event output.  Listeners still
+         * hear session_ended, once, with the best reason we know. */
+        if (d->session_active && d->status.program < 0) {
+                struct chair_event ev = {
+                        .kind = CHAIR_EVENT_SESSION_ENDED,
+                        .at_ns = now_ns(),
+                        .ended = {
+                                .reason = d->stopping ? CHAIR_END_SHUTDOWN :
+                                          d->status.faults ? CHAIR_END_FAULT :
+                                          prev.remaining_s <= 1.0f ? CHAIR_END_COMPLETED :
+                                          CHAIR_END_STOPPED,
+                                .elapsed_s = prev.elapsed_s,
+                        },
+                };
+                struct chair_status now = d->status;
+                d->status.program = prev.program;   /* so the log names the program */
+                dispatch_event(d, &ev);
+                d->status = now;
+        }
+
+        visible_of(&d->status, &v);
+        if (d->delivered_once && memcmp(&v, &d->delivered, sizeof(v)) == 0)
+                return;
+        d->delivered = v;
+        d->delivered_once = true;
+
+        format_status_line(d, &d->status, line, sizeof(line));
+        if (strcmp(line, d->status_line) != 0) {
+                snprintf(d->status_line, sizeof(d->status_line), "%s", line);
+                sd_notifyf(0, "STATUS=%s", line);
+                log_debug("status: %s", line);
+        }
+        for (size_t i = 0; i < d->n_listeners; i++)
+                if (d->listeners[i].status)
+                        d->listeners[i].status(d->listeners[i].userdata, &d->status);
+}
+
+/* ---- program sets ----------------------------------------------------------------------- */
+
+static void notify_programs_changed(struct chaird *d) {
+        for (size_t i = 0; i < d->n_listeners; i++)
+                if (d->listeners[i].programs_changed)
+                        d->listeners[i].programs_changed(d->listeners[i].userdata, d->programs_current);
+}
+
+/* Hand p to the control thread; it takes over between sessions and acknowledges
+ * with CHAIR_RT_NOTE_PROGRAMS, after which the previous set is freed. */
+static void send_programs(struct chaird *d, struct chair_programs *p) {
+        struct chair_rt_msg m = { .kind = CHAIR_RT_MSG_PROGRAMS, .programs = p };
+
+        if (!chair_rt_send(d->rt, &m)) {
+                /* ring full: the 1 s timer tries again */
+                d->programs_queued = p;
+                return;
+        }
+        d->swap_in_flight = true;
+        d->programs_current = p;
+        notify_programs_changed(d);
+}
+
+static void programs_acknowledged(struct chaird *d, const struct chair_programs *p) {
+        if (p != d->programs_current) {
+                /* cannot happen: only one swap is ever in flight */
+                log_error("control thread acknowledged an unknown program set, ignoring.");
+                return;
+        }
+        if (d->programs_running != d->programs_current)
+                chair_programs_free(d->programs_running);
+        d->programs_running = d->programs_current;
+        d->swap_in_flight = false;
+        log_info("new program set in use (%zu programs)", d->programs_running->n);
+
+        if (d->programs_queued) {
+                struct chair_programs *q = d->programs_queued;
+                d->programs_queued = NULL;
+                send_programs(d, q);
+        }
+}
+
+static void log_errors(const struct chair_errors *errs) {
+        for (size_t i = 0; i < errs->n; i++) {
+                const struct chair_error *e = &errs->v[i];
+                log_error("%s:%u:%u: %s: %s", e->file ? e->file : "?", e->line, e->column,
+                          e->path ? e->path : "", e->message ? e->message : "");
+        }
+}
+
+static void reload_programs(struct chaird *d) {
+        struct chair_errors errs = { 0 };
+        struct chair_programs *p = NULL;
+
+        int r = chair_programs_load(d->cfg, &errs, &p);
+        if (r < 0) {
+                log_errors(&errs);
+                if (errs.n == 0)
+                        log_error_errno(r, "Reloading programs failed");
+                log_error("reload failed with %zu error(s); keeping the current set of %zu programs",
+                          errs.n, d->programs_current->n);
+                chair_errors_clear(&errs);
+                chair_programs_free(p);
+                return;
+        }
+        chair_errors_clear(&errs);
+        log_info("reloaded %zu programs; they take effect for the next session", p->n);
+
+        if (d->swap_in_flight || d->programs_queued) {
+                /* the newest set wins; an older queued one was never used */
+                chair_programs_free(d->programs_queued);
+                d->programs_queued = p;
+                return;
+        }
+        send_programs(d, p);
+}
+
+/* ---- events from the control thread ----------------------------------------------------- */
+
+static void log_event(struct chaird *d, const struct chair_event *ev) {
+        const struct chair_programs *progs = d->programs_running;
+        struct log_fields f = { 0 };
+
+        switch (ev->kind) {
+        case CHAIR_EVENT_RESULT:
+                if (ev->result.err == CHAIR_OK)
+                        log_debug("command %s (token %u) accepted",
+                                  chair_action_name(ev->result.action), ev->result.token);
+                else
+                        log_full(ev->result.token == d->run_token ? LOG_ERR : LOG_INFO, 0, NULL,
+                                 "command %s refused: %s", chair_action_name(ev->result.action),
+                                 chair_err_message(ev->result.err));
+                break;
+        case CHAIR_EVENT_SESSION_STARTED:
+                f.program = program_id(progs, ev->started.program);
+                log_full(LOG_INFO, 0, &f, "session started: %s, %u:%02u planned", f.program,
+                         ev->started.planned_s / 60, ev->started.planned_s % 60);
+                break;
+        case CHAIR_EVENT_SCAN_DONE:
+                log_info("body scan done: shoulder line at %.0f mm", ev->scan.shoulder_mm);
+                break;
+        case CHAIR_EVENT_STEP:
+                f.program = program_id(progs, d->status.program);
+                f.step = ev->step.index + 1;
+                log_full(LOG_INFO, 0, &f, "step %u: %s", (unsigned) ev->step.index + 1,
+                         chair_technique_name(ev->step.technique));
+                break;
+        case CHAIR_EVENT_SESSION_ENDED:
+                f.program = program_id(progs, d->status.program);
+                log_full(LOG_INFO, 0, &f, "session ended (%s) after %.0f s",
+                         chair_end_reason_name(ev->ended.reason), ev->ended.elapsed_s);
+                break;
+        case CHAIR_EVENT_FAULT:
+                f.fault = chair_fault_code(ev->fault.code);
+                log_full(LOG_WARNING, 0, &f, "fault: %s: %s", f.fault, chair_fault_message(ev->fault.code));
+                break;
+        case CHAIR_EVENT_FAULT_CLEARED:
+                f.fault = chair_fault_code(ev->fault.code);
+                log_full(LOG_NOTICE, 0, &f, "fault cleared: %s", f.fault);
+                break;
+        }
+}
+
+static void dispatch_event(struct chaird *d, const struct chair_event *ev) {
+        if (ev->kind == CHAIR_EVENT_SESSION_STARTED)
+                d->session_active = true;
+        else if (ev->kind == CHAIR_EVENT_SESSION_ENDED)
+                d->session_active = false;
+        log_event(d, ev);
+        for (size_t i = 0; i < d->n_listeners; i++)
+                if (d->listeners[i].event)
+                        d->listeners[i].event(d->listeners[i].userdata, ev);
+}
+
+static void process_notes(struct chaird *d) {
+        struct chair_rt_note n;
+
+        while (chair_rt_receive(d->rt, &n)) {
+                if (n.kind == CHAIR_RT_NOTE_PROGRAMS) {
+                        programs_acknowledged(d, n.programs);
+                        continue;
+                }
+                /* the status first, so listeners see events against a fresh snapshot */
+                chair_rt_status(d->rt, &d->status);
+                dispatch_event(d, &n.ev);
+        }
+        update_status(d);
+}
+
+static int on_wake(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct chaird *d = userdata;
+        uint64_t v;
+
+        /* eventfd: one read resets the counter */
+        if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+                log_debug_errno(-errno, "eventfd read");
+        process_notes(d);
+        return 0;
+}
+
+/* ---- timers ----------------------------------------------------------------------------- */
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct chaird *d = userdata;
+
+        chair_hist_window_update(d->latency_window, chair_rt_latency(d->rt), now_ns());
+        if (d->programs_queued && !d->swap_in_flight) {
+                struct chair_programs *q = d->programs_queued;
+                d->programs_queued = NULL;
+                send_programs(d, q);
+        }
+        /* also catch anything a missed wake-up left behind */
+        process_notes(d);
+
+        sd_event_source_set_time(s, usec + 1000000);
+        return 0;
+}
+
+/* Feed systemd's watchdog only while the control thread ticks: a stuck real-time
+ * loop must let WatchdogSec= fire (design A4 rule 9). */
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct chaird *d = userdata;
+        uint64_t ticks = chair_rt_ticks(d->rt);
+
+        if (ticks != d->watchdog_last_ticks) {
+                d->watchdog_last_ticks = ticks;
+                sd_notify(0, "WATCHDOG=1");
+                if (d->watchdog_starving)
+                        log_notice("control loop ticks again; feeding the watchdog");
+                d->watchdog_starving = false;
+        } else if (!d->watchdog_starving) {
+                d->watchdog_starving = true;
+                log_error("control loop has not ticked for %.1f s; not feeding the watchdog",
+                          (double) d->watchdog_usec / 2e6);
+        }
+        /* from now, not from the programmed time: a late dispatch must not make the
+         * next check come at once and mistake a short gap for a stuck loop */
+        uint64_t t;
+        sd_event_now(d->event, CLOCK_MONOTONIC, &t);
+        sd_event_source_set_time(s, t + d->watchdog_usec / 2);
+        return 0;
+}
+
+/* ---- signals ---------------------------------------------------------------------------- */
+
+static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct chaird *d = userdata;
+
+        log_info("SIG%s received, ending safely", sigabbrev_np((int) si->ssi_signo));
+        sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+        return sd_event_exit(d->event, 0);
+}
+
+static int on_hangup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct chaird *d = userdata;
+
+        log_info("SIGHUP received, reloading programs");
+        sd_notify(0, "RELOADING=1");
+        reload_programs(d);
+        sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
+        return 0;
+}
+
+static int on_test_stall(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct chaird *d = userdata;
+
+        d->test_stalled = !d->test_stalled;
+        chair_rt_test_stall(d->rt, d->test_stalled);
+        log_warning("test hook: control thread %s", d->test_stalled ? "stalled" : "released");
+        return 0;
+}
+
+/* ---- start-up and shut-down ------------------------------------------------------------- */
+
+static const char *policy_name(int policy) {
+        return policy == SCHED_FIFO ? "SCHED_FIFO" : policy == SCHED_RR ? "SCHED_RR" : "SCHED_OTHER";
+}
+
+static void log_rt_info(const struct chair_rt_info *i, uint32_t rate_hz) {
+        if (i->sched_error)
+                /* the one warning the issue asks for when real-time scheduling is refused */
+                log_warning_errno(i->sched_error,
+                                  "real-time scheduling refused (SCHED_FIFO priority %d, RLIMIT_RTPRIO %ld), "
+                                  "control loop runs as SCHED_OTHER, expect jitter",
+                                  i->requested_priority, i->rtprio_limit);
+        else if (i->priority_clamped)
+                log_notice("control priority %d lowered to RLIMIT_RTPRIO %ld",
+                           i->requested_priority, i->rtprio_limit);
+        if (i->cpu_error)
+                log_warning_errno(i->cpu_error, "cannot pin the control thread to CPU %d, ignoring",
+                                  i->cpu);
+        if (i->mlock_error == -EOPNOTSUPP)
+                log_debug("memory not locked (sanitizer build or small RLIMIT_MEMLOCK)");
+        else if (i->mlock_error)
+                log_warning_errno(i->mlock_error, "mlockall() failed, page faults may delay ticks, ignoring");
+        log_info("control loop: %u Hz, %s priority %d%s%s", rate_hz, policy_name(i->policy), i->priority,
+                 i->cpu >= 0 ? ", pinned" : "", i->memory_locked ? ", memory locked" : "");
+}
+
+static int dump_final_state(struct chaird *d, bool outputs_safe) {
+        struct chaird_loop_stats ls;
+        FILE *f = fopen(d->test_dump, "we");
+
+        if (!f)
+                return log_warning_errno(-errno, "cannot write %s, ignoring", d->test_dump);
+        chaird_loop_stats(d, &ls);
+        fprintf(f, "state=%s\n", chair_state_name(d->status.state));
+        fprintf(f, "all_safe=%d\n", outputs_safe);
+        for (int i = 0; i < _CHAIR_ACT_COUNT; i++)
+                if (d->cfg->hardware.outputs[i].present)
+                        fprintf(f, "out.%s=%g\n", chair_actuator_name(i), (double) d->status.out.v[i]);
+        fprintf(f, "policy=%s\npriority=%d\nrate_hz=%u\nticks=%llu\nmissed=%llu\n"
+                "p50_us=%u\np99_us=%u\nmax_us=%u\np99_1m_us=%u\nprograms=%zu\n",
+                policy_name(ls.policy), ls.priority, ls.rate_hz, (unsigned long long) ls.ticks,
+                (unsigned long long) ls.missed, ls.p50_us, ls.p99_us, ls.max_us, ls.p99_1m_us,
+                d->programs_running ? d->programs_running->n : 0);
+        fclose(f);
+        return 0;
+}
+
+static struct chaird *chaird_free(struct chaird *d) {
+        if (!d)
+                return NULL;
+        chair_rt_free(d->rt);
+        for (size_t i = 0; i < sizeof(d->signal_sources) / sizeof(d->signal_sources[0]); i++)
+                sd_event_source_unref(d->signal_sources[i]);
+        sd_event_source_unref(d->wake_source);
+        sd_event_source_unref(d->tick_source);
+        sd_event_source_unref(d->watchdog_source);
+        sd_event_unref(d->event);
+        if (d->wake_fd >= 0)
+                close(d->wake_fd);
+        chair_ctl_free(d->ctl);
+        chair_hal_free(d->hal);
+        if (d->programs_current != d->programs_running)
+                chair_programs_free(d->programs_current);
+        chair_programs_free(d->programs_running);
+        chair_programs_free(d->programs_queued);
+        chair_hist_free(d->latency_copy);
+        chair_hist_window_free(d->latency_window);
+        chair_config_free(d->cfg);
+        free(d);
+        return NULL;
+}
+
+static int load_config(const char *path, struct chair_config **ret) {
+        struct chair_errors errs = { 0 };
+
+        int r = chair_config_load(path, &errs, ret);
+        if (r < 0) {
+                log_errors(&errs);
+                if (errs.n == 0)
+                        log_error_errno(r, "Failed to load %s", path);
+        }
+        chair_errors_clear(&errs);
+        return r;
+}
+
+static int run_safe_state(void) {
+        struct chair_config *cfg = NULL;
+        struct chair_hal *hal = NULL;
+        struct chair_errors errs = { 0 };
+        int r;
+
+        r = load_config(arg_config, &cfg);
+        if (r < 0)
+                return r;
+
+        if (cfg->hardware.backend == CHAIR_BACKEND_LINUX) {
+                /* After a crash: open every output afresh and drive it safe, going on
+                 * past the ones that cannot be reached (each is reported), rather than
+                 * claiming the whole chair first and giving up at the first missing line. */
+                r = chair_hal_linux_safe_state(cfg, &errs);
+                log_errors(&errs);
+                chair_errors_clear(&errs);
+        } else {
+                r = chair_hal_new(cfg, &hal);
+                if (r >= 0) {
+                        int k = chair_hal_safe(hal);
+                        if (k < 0)
+                                r = log_error_errno(k, "Could not drive every output safe");
+                }
+        }
+
+        if (r < 0)
+                log_error_errno(r, "safe state incomplete");
+        else
+                log_info("every configured output driven to its safe value");
+        chair_hal_free(hal);
+        chair_config_free(cfg);
+        return r;
+}
+
+static int help(void) {
+        printf("Usage: chaird [OPTIONS]\n\n"
+               "Massage chair controller daemon.\n\n"
+               "  -c, --config FILE     configuration file (default %s)\n"
+               "      --check-config    validate the configuration and every program, then exit\n"
+               "      --safe-state      drive every configured output to its safe value, then exit\n"
+               "      --run PROGRAM     start PROGRAM once the chair is up (technician's convenience)\n"
+               "      --minutes N       session length for --run (1..30)\n"
+               "  -v, --verbose         more log output (repeat for debug)\n"
+               "  -h, --help            show this help\n"
+               "      --version         show the version\n\n"
+               "Signals: SIGTERM/SIGINT end any session safely and exit; SIGHUP reloads programs.\n",
+               DEFAULT_CONFIG);
+        return 0;
+}
+
+/* Returns 1 to go on, 0 to exit successfully (help/version), negative on a usage error. */
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_CHECK_CONFIG = 0x100, ARG_SAFE_STATE, ARG_VERSION, ARG_RUN, ARG_MINUTES };
+        static const struct option options[] = {
+                { "config",       required_argument, NULL, 'c'              },
+                { "check-config", no_argument,       NULL, ARG_CHECK_CONFIG },
+                { "safe-state",   no_argument,       NULL, ARG_SAFE_STATE   },
+                { "run",          required_argument, NULL, ARG_RUN          },
+                { "minutes",      required_argument, NULL, ARG_MINUTES      },
+                { "verbose",      no_argument,       NULL, 'v'              },
+                { "help",         no_argument,       NULL, 'h'              },
+                { "version",      no_argument,       NULL, ARG_VERSION      },
+                { 0 }
+        };
+        int c;
+
+        opterr = 0;   /* our own one-line messages */
+        while ((c = getopt_long(argc, argv, ":c:vh", options, NULL)) >= 0) {
+                switch (c) {
+                case 'c':
+                        arg_config = optarg;
+                        break;
+                case ARG_CHECK_CONFIG:
+                        arg_action = ACTION_CHECK_CONFIG;
+                        break;
+                case ARG_SAFE_STATE:
+                        arg_action = ACTION_SAFE_STATE;
+                        break;
+                case ARG_RUN:
+                        arg_run_program = optarg;
+                        break;
+                case ARG_MINUTES: {
+                        char *end;
+                        errno = 0;
+                        long m = strtol(optarg, &end, 10);
+                        if (errno || end == optarg || *end || m < 1 || m > CHAIR_CMD_MAX_MINUTES) {
+                                fprintf(stderr, "chaird: invalid --minutes '%s': expected 1..%d\n",
+                                        optarg, CHAIR_CMD_MAX_MINUTES);
+                                return -EINVAL;
+                        }
+                        arg_run_minutes = (int) m;
+                        break;
+                }
+                case 'v':
+                        arg_verbose++;
+                        break;
+                case 'h':
+                        return help();
+                case ARG_VERSION:
+                        printf("chaird %s\n", CHAIRD_VERSION);
+                        return 0;
+                case ':':
+                        fprintf(stderr, "chaird: option '%s' needs a value (see --help)\n", argv[optind - 1]);
+                        return -EINVAL;
+                case '?':
+                default:
+                        if (optopt)
+                                fprintf(stderr, "chaird: unknown option '-%c' (see --help)\n", optopt);
+                        else
+                                fprintf(stderr, "chaird: unknown option '%s' (see --help)\n", argv[optind - 1]);
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "chaird: unexpected argument '%s' (see --help)\n", argv[optind]);
+                return -EINVAL;
+        }
+        if (arg_run_minutes != CHAIR_UNSET && !arg_run_program) {
+                fprintf(stderr, "chaird: --minutes needs --run PROGRAM\n");
+                return -EINVAL;
+        }
+        if (arg_run_program && arg_action != ACTION_RUN) {
+                fprintf(stderr, "chaird: --run cannot be combined with --check-config or --safe-state\n");
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static int setup_event_loop(struct chaird *d, const sigset_t *mask) {
+        int r = sd_event_default(&d->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the event loop");
+
+        r = sd_event_add_signal(d->event, &d->signal_sources[0], SIGTERM, on_terminate, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, &d->signal_sources[1], SIGINT, on_terminate, d);
+        if (r >= 0)
+                r = sd_event_add_signal(d->event, &d->signal_sources[2], SIGHUP, on_hangup, d);
+        if (r >= 0 && d->test_hooks)
+                r = sd_event_add_signal(d->event, &d->signal_sources[3], SIGUSR1, on_test_stall, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch signals");
+
+        r = sd_event_add_io(d->event, &d->wake_source, d->wake_fd, EPOLLIN, on_wake, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the control thread's eventfd");
+
+        uint64_t t;
+        sd_event_now(d->event, CLOCK_MONOTONIC, &t);
+        r = sd_event_add_time(d->event, &d->tick_source, CLOCK_MONOTONIC, t + 1000000, 100000, on_tick, d);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(d->tick_source, SD_EVENT_ON);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the housekeeping timer");
+
+        if (sd_watchdog_enabled(0, &d->watchdog_usec) > 0 && d->watchdog_usec > 0) {
+                /* accuracy 1 ms: the default (250 ms) would blur a 0.5 s interval */
+                r = sd_event_add_time(d->event, &d->watchdog_source, CLOCK_MONOTONIC,
+                                      t + d->watchdog_usec / 2, 1000, on_watchdog, d);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(d->watchdog_source, SD_EVENT_ON);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to add the watchdog timer");
+                log_info("watchdog: %.1f s, fed every %.1f s while the control loop ticks",
+                         (double) d->watchdog_usec / 1e6, (double) d->watchdog_usec / 2e6);
+        }
+        (void) mask;
+        return 0;
+}
+
+static int start_run_program(struct chaird *d) {
+        int idx = chair_programs_find(d->programs_current, arg_run_program);
+        struct chair_cmd cmd;
+
+        chair_cmd_init(&cmd, CHAIR_ACTION_START);
+        cmd.program = (int16_t) idx;
+        cmd.minutes = (int16_t) arg_run_minutes;
+        int r = chaird_submit(d, &cmd, &d->run_token);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start %s", arg_run_program);
+        log_info("--run: starting %s", arg_run_program);
+        return 0;
+}
+
+static int run(int argc, char *argv[]) {
+        int r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r;
+
+        log_setup();
+        log_set_max_level(LOG_INFO + arg_verbose);
+
+        if (arg_action == ACTION_CHECK_CONFIG) {
+                r = chair_check_config(arg_config, stdout);
+                return r == 0 ? 0 : -EINVAL;
+        }
+        if (arg_action == ACTION_SAFE_STATE)
+                return run_safe_state();
+
+        /* Block the signals we handle before any thread exists, so the control
+         * thread inherits the mask and they all arrive at the event loop. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        const char *hooks = getenv("CHAIRD_TEST_HOOKS");
+        bool test_hooks = hooks && strcmp(hooks, "1") == 0;
+        if (test_hooks)
+                sigaddset(&mask, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        struct chaird *d = calloc(1, sizeof(*d));
+        if (!d)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        d->wake_fd = -1;
+        d->start_ns = now_ns();
+        d->test_hooks = test_hooks;
+        d->test_dump = getenv("CHAIRD_TEST_DUMP");
+        if (d->test_dump && !*d->test_dump)
+                d->test_dump = NULL;
+
+        r = load_config(arg_config, &d->cfg);
+        if (r < 0)
+                goto finish;
+
+        struct chair_errors errs = { 0 };
+        r = chair_programs_load(d->cfg, &errs, &d->programs_running);
+        if (r < 0) {
+                log_errors(&errs);
+                chair_errors_clear(&errs);
+                log_error_errno(r, "Failed to load programs");
+                goto finish;
+        }
+        chair_errors_clear(&errs);
+        d->programs_current = d->programs_running;
+        log_info("chaird %s: config %s, %zu programs, %s backend", CHAIRD_VERSION, d->cfg->path,
+                 d->programs_running->n, d->cfg->hardware.backend == CHAIR_BACKEND_SIM ? "sim" : "linux");
+
+        if (arg_run_program && chair_programs_find(d->programs_current, arg_run_program) < 0) {
+                log_error("--run: unknown program '%s'", arg_run_program);
+                r = -ENOENT;
+                goto finish;
+        }
+
+        r = chair_hal_new(d->cfg, &d->hal);
+        if (r < 0) {
+                log_error_errno(r, "Failed to bring up the %s hardware (chaird --safe-state lists every binding problem)",
+                                d->cfg->hardware.backend == CHAIR_BACKEND_SIM ? "sim" : "linux");
+                goto finish;
+        }
+        r = chair_ctl_new(d->cfg, d->programs_running, &d->ctl);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up the controller");
+                goto finish;
+        }
+
+        r = chair_hist_new(10000, &d->latency_copy);
+        if (r >= 0)
+                r = chair_hist_window_new(10000, WINDOW_SLOTS, WINDOW_PERIOD_NS, &d->latency_window);
+        if (r < 0) {
+                log_error_errno(r, "Out of memory");
+                goto finish;
+        }
+
+        d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (d->wake_fd < 0) {
+                r = log_error_errno(-errno, "Failed to create an eventfd");
+                goto finish;
+        }
+
+        struct chair_rt_options o;
+        chair_rt_options_from_config(d->cfg, &o);
+        o.wake_fd = d->wake_fd;
+        o.latency_bins = 10000;
+        r = chair_rt_new(d->cfg, d->hal, d->ctl, &o, &d->rt);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up the control loop");
+                goto finish;
+        }
+
+        r = setup_event_loop(d, &mask);
+        if (r < 0)
+                goto finish;
+
+        r = chair_rt_start(d->rt);
+        if (r < 0) {
+                log_error_errno(r, "Failed to start the control thread");
+                goto finish;
+        }
+        chair_rt_info(d->rt, &d->rt_info);
+        log_rt_info(&d->rt_info, o.rate_hz);
+        if (o.time_scale != 1.0)
+                log_notice("sim time runs %.3g times faster than real time", o.time_scale);
+        chair_hist_window_update(d->latency_window, chair_rt_latency(d->rt), now_ns());
+
+        /* FRONTENDS: the MQTT bridge is created here, after the control thread runs and before READY=1 */
+        struct chaird_mqtt *mqtt = NULL;
+        r = chaird_mqtt_new(d, &mqtt);
+        if (r < 0)
+                goto stop;
+
+        /* hardware and control loop are up: now, and only now, systemd may count us as started */
+        chair_rt_status(d->rt, &d->status);
+        format_status_line(d, &d->status, d->status_line, sizeof(d->status_line));
+        sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
+
+        if (arg_run_program) {
+                r = start_run_program(d);
+                if (r < 0)
+                        goto stop;
+        }
+
+        r = sd_event_loop(d->event);
+        if (r < 0)
+                log_error_errno(r, "Event loop failed");
+
+stop:
+        /* The control thread ends the session itself (chair_ctl_shutdown: outputs
+         * safe within its last tick); then belt and braces through the HAL. */
+        d->stopping = true;
+        process_notes(d);       /* whatever the last ticks reported, with the old reasons */
+        chair_rt_stop(d->rt);
+        process_notes(d);       /* the final status: listeners hear session_ended (shutdown) */
+
+        /* FRONTENDS: freed here */
+        mqtt = chaird_mqtt_free(mqtt);   /* last state, clean "offline", DISCONNECT */
+
+        {
+                int k = chair_hal_safe(d->hal);
+                if (k < 0)
+                        log_error_errno(k, "Failed to drive every output safe");
+                bool safe = chair_outputs_all_safe(d->cfg, &d->status.out);
+                struct chaird_loop_stats ls;
+                struct chair_rt_stats rs;
+                chaird_loop_stats(d, &ls);
+                chair_rt_stats(d->rt, &rs);
+                log_info("control loop: %llu ticks, %llu missed, wake-up latency p50 %u us, p99 %u us, max %u us; "
+                         "longest tick %u us",
+                         (unsigned long long) ls.ticks, (unsigned long long) ls.missed,
+                         ls.p50_us, ls.p99_us, ls.max_us, rs.max_work_us);
+                if (safe && k >= 0)
+                        log_info("outputs safe at exit");
+                else
+                        log_error("outputs NOT all safe at exit");
+                if (d->test_dump)
+                        dump_final_state(d, safe && k >= 0);
+        }
+
+finish:
+        chaird_free(d);
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        int r = run(argc, argv);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
