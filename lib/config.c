@@ -732,6 +732,17 @@ static void validate(struct check *c, const struct chair_config *cfg) {
                 fail(c, "mqtt.protocol", "must be 5 or 311, not %d", cfg->mqtt.protocol);
         if (has(c, "programs", "") && cfg->n_program_dirs == 0)
                 fail(c, "programs", "needs at least one directory");
+        /* Topic prefixes: an MQTT wildcard or an empty level would make every
+         * subscribe and publish of the bridge invalid (or match other chairs). */
+        static const char *const topic_keys[] = { "mqtt.base_topic", "mqtt.discovery_prefix" };
+        const char *topic_vals[] = { cfg->mqtt.base_topic, cfg->mqtt.discovery_prefix };
+        for (size_t i = 0; i < 2; i++) {
+                const char *t = topic_vals[i] ? topic_vals[i] : "";
+                if (has(c, topic_keys[i], "") &&
+                    (!t[0] || strpbrk(t, "+#") || t[0] == '/' || t[strlen(t) - 1] == '/' ||
+                     strstr(t, "//")))
+                        fail(c, topic_keys[i], "must be a topic without wildcards (+, #) or empty levels");
+        }
 
         check_outputs(c, cfg, gpio_claims, &n_gpio);
         check_inputs(c, cfg, gpio_claims, &n_gpio);

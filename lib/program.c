@@ -270,7 +270,7 @@ static int check_step(const char *file, const struct chair_yaml_pos *pos, struct
 }
 
 static bool valid_program_id(const char *s) {
-        size_t n = strlen(s);
+        size_t n = s ? strlen(s) : 0;      /* NULL: an empty document has no id at all */
         return n > 0 && n < CHAIR_PROGRAM_ID_MAX &&
                strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
@@ -542,6 +542,20 @@ int chair_programs_load(const struct chair_config *cfg, struct chair_errors *err
                                 /* A later directory overrides an earlier one. */
                                 chair_program_clear(&set->v[k]);
                                 set->v[k] = p;
+                                continue;
+                        }
+                        if (set->n >= CHAIR_PROGRAMS_MAX) {
+                                r = chair_errors_add(errs, p.file, 0, 0, "",
+                                                     "more than %d programs in all directories",
+                                                     CHAIR_PROGRAMS_MAX);
+                                chair_program_clear(&p);
+                                if (r < 0) {
+                                        for (size_t j = i + 1; j < n_names; j++)
+                                                free(names[j]);
+                                        free(names);
+                                        goto oom;
+                                }
+                                ret_r = -EINVAL;
                                 continue;
                         }
                         struct chair_program *v = realloc(set->v, (set->n + 1) * sizeof(*v));

@@ -68,6 +68,9 @@ struct chair_step {
 
 #define CHAIR_PROGRAM_ID_MAX 48
 #define CHAIR_PROGRAM_MAX_STEPS 64
+/* Programs in a loaded set (after overrides): command indexes are int16_t and
+ * the retained <base>/programs list must stay a modest MQTT message. */
+#define CHAIR_PROGRAMS_MAX 256
 
 struct chair_program {
         char id[CHAIR_PROGRAM_ID_MAX];
