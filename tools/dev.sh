@@ -13,7 +13,8 @@ build=${BUILD_DIR:-$top/build}
 # Debian 12 packages the build, the tests and the demo need.
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libcyaml-dev libyaml-dev libjson-c-dev
 libgpiod-dev libsystemd-dev libmosquitto-dev libcmocka-dev mosquitto mosquitto-clients
-python3 systemd openssl valgrind procps util-linux"
+python3 systemd openssl valgrind procps util-linux
+dpkg-dev debhelper lintian scdoc"
 
 deps() {
         missing=
