@@ -56,8 +56,8 @@ cat "$tmp"/r* | awk -v wall=$(( $(date +%s) - start )) '
 END {
         printf "seeds run:          %d\n", seeds
         printf "simulated hours:    %.1f\n", hours
-        printf "ticks:              %d\n", ticks
-        printf "invariant checks:   %d\n", checks
+        printf "ticks:              %.0f\n", ticks
+        printf "invariant checks:   %.0f\n", checks
         printf "violations found:   %d\n", viol
         printf "wall time:          %d s\n", wall
         for (s in bad) { sub(":", "", s); printf "failing seed %s: CHAIRD_DST_SEED=%s build/tests/test-dst\n", s, s }

@@ -32,6 +32,7 @@
 #include "hal-sim.h"
 #include "hal.h"
 #include "histogram.h"
+#include "history.h"
 #include "log.h"
 #include "program.h"
 #include "rtloop.h"
@@ -96,6 +97,7 @@ struct chaird {
 
         struct chair_hist *latency_copy;
         struct chair_hist_window *latency_window;
+        struct chaird_history *history;  /* persistent state (daemon/history.c) */
 
         uint64_t start_ns;
         uint32_t next_token;
@@ -147,6 +149,10 @@ int chaird_sim_apply(struct chaird *d, const struct chair_sim_change *c) {
 void chaird_status(struct chaird *d, struct chair_status *st) {
         chair_rt_status(d->rt, &d->status);
         *st = d->status;
+}
+
+struct chaird_history *chaird_get_history(struct chaird *d) {
+        return d->history;
 }
 
 sd_event *chaird_event_loop(struct chaird *d) {
@@ -414,10 +420,23 @@ static void log_event(struct chaird *d, const struct chair_event *ev) {
                 log_full(LOG_INFO, 0, &f, "session ended (%s) after %.0f s",
                          chair_end_reason_name(ev->ended.reason), ev->ended.elapsed_s);
                 break;
-        case CHAIR_EVENT_FAULT:
+        case CHAIR_EVENT_FAULT: {
+                char ctx[160];
+                chaird_fault_context(&d->status, progs, ctx, sizeof(ctx));
                 f.fault = chair_fault_code(ev->fault.code);
-                log_full(LOG_WARNING, 0, &f, "fault: %s: %s", f.fault, chair_fault_message(ev->fault.code));
+                f.program = program_id(progs, d->status.program);
+                f.step = d->status.step;
+                f.context = ctx;
+                log_full(LOG_WARNING, 0, &f, "fault: %s: %s (%s)", f.fault, chair_fault_message(ev->fault.code), ctx);
                 break;
+        }
+        case CHAIR_EVENT_SELF_TEST: {
+                char sum[512];
+                chair_st_report_summary(&ev->self_test, sum, sizeof(sum));
+                log_full(ev->self_test.passed ? LOG_NOTICE : LOG_WARNING, 0, NULL, "self-test %s: %s",
+                         ev->self_test.passed ? "passed" : ev->self_test.aborted ? "aborted" : "failed", sum);
+                break;
+        }
         case CHAIR_EVENT_FAULT_CLEARED:
                 f.fault = chair_fault_code(ev->fault.code);
                 log_full(LOG_NOTICE, 0, &f, "fault cleared: %s", f.fault);
@@ -918,7 +937,13 @@ static int run(int argc, char *argv[]) {
         chair_hist_window_update(d->latency_window, chair_rt_latency(d->rt), now_ns());
 
         /* FRONTENDS: the MQTT bridge is created here, after the control thread runs and before READY=1 */
+        /* the state directory: counters, history, usage, profiles (before the
+         * bridge, which publishes them) */
         struct chaird_mqtt *mqtt = NULL;
+        r = chaird_history_new(d, &d->history);
+        if (r < 0)
+                goto stop;
+
         r = chaird_mqtt_new(d, &mqtt);
         if (r < 0)
                 goto stop;
@@ -948,6 +973,7 @@ stop:
 
         /* FRONTENDS: freed here */
         mqtt = chaird_mqtt_free(mqtt);   /* last state, clean "offline", DISCONNECT */
+        d->history = chaird_history_free(d->history);   /* after the last event: saves */
 
         {
                 int k = chair_hal_safe(d->hal);

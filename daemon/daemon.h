@@ -74,3 +74,7 @@ struct chaird_loop_stats {
         double uptime_s;
 };
 void chaird_loop_stats(struct chaird *d, struct chaird_loop_stats *s);
+
+/* The persistent state (daemon/history.h); NULL before it is set up. */
+struct chaird_history;
+struct chaird_history *chaird_get_history(struct chaird *d);

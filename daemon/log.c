@@ -69,8 +69,8 @@ int log_full(int level, int error, const struct log_fields *f, const char *fmt, 
                 snprintf(msg + len, sizeof(msg) - (size_t) len, ": %s", strerror(error < 0 ? -error : error));
 
         if (use_journal && !forced_stderr) {
-                char fields[6][1100];
-                struct iovec iov[6];
+                char fields[7][1100];
+                struct iovec iov[7];
                 int n = 0;
 
                 snprintf(fields[n], sizeof(fields[n]), "MESSAGE=%s", msg);
@@ -91,6 +91,10 @@ int log_full(int level, int error, const struct log_fields *f, const char *fmt, 
                 }
                 if (f && f->step > 0) {
                         snprintf(fields[n], sizeof(fields[n]), "CHAIR_STEP=%d", f->step);
+                        n++;
+                }
+                if (f && f->context) {
+                        snprintf(fields[n], sizeof(fields[n]), "CHAIR_FAULT_CONTEXT=%s", f->context);
                         n++;
                 }
                 for (int i = 0; i < n; i++)

@@ -22,6 +22,7 @@ struct log_fields {
         const char *program;       /* NULL = none */
         const char *fault;         /* NULL = none */
         int step;                  /* 1-based; 0 = none */
+        const char *context;       /* CHAIR_FAULT_CONTEXT=: what the chair was doing; NULL = none */
 };
 
 void log_setup(void);

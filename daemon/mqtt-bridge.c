@@ -18,6 +18,7 @@
 #include "chaird-version.h"
 #include "config.h"
 #include "daemon.h"
+#include "history.h"
 #include "inject.h"
 #include "log.h"
 #include "mqtt-bridge.h"
@@ -140,8 +141,27 @@ static void publish_diag(struct chaird_mqtt *b) {
         };
         b->diag.faults = st.faults;
         b->diag.faults_latched = st.faults_latched;
+
+        /* issue 7: lifetime counters, persistent history, sensors and outputs */
+        struct chaird_history *h = chaird_get_history(b->d);
+        struct chair_counters total;
+        b->diag.status = &st;
+        b->diag.cfg = b->cfg;
+        b->diag.now_s = (double) time(NULL);
+        b->diag.counters = NULL;
+        b->diag.persist = NULL;
+        b->diag.selftest = NULL;
+        if (h) {
+                chaird_history_counters(h, &total);
+                b->diag.counters = &total;
+                b->diag.persist = chaird_history_persist(h);
+                b->diag.selftest = chaird_history_selftest(h, &b->diag.selftest_at_s);
+        }
         char *s = NULL;
-        if (chair_report_diag(&b->diag, &s) < 0)
+        int k = chair_report_diag(&b->diag, &s);
+        b->diag.status = NULL;          /* pointed at this stack frame */
+        b->diag.counters = NULL;
+        if (k < 0)
                 return;
         publish_str(b, b->t_diag, s, true);
         free(s);
@@ -230,6 +250,14 @@ static void on_set(struct chaird_mqtt *b, const struct chair_mqtt_message *m) {
                 reply(b, id, CHAIR_OK, NULL, m->response_topic, m->correlation, m->correlation_len);
                 return;
         }
+        struct chaird_history *h = chaird_get_history(b->d);
+        if (cmd.action == CHAIR_ACTION_START && cmd.profile[0] && h)
+                chaird_history_use_profile(h, &cmd);
+        if (cmd.action == CHAIR_ACTION_START && cmd.program == CHAIR_UNSET) {
+                reply(b, id, CHAIR_ERR_UNKNOWN_PROGRAM, "no program given and the profile has none yet",
+                      m->response_topic, m->correlation, m->correlation_len);
+                return;
+        }
         struct pending *p = pending_add(b, id, m);
         if (!p) {
                 reply(b, id, CHAIR_ERR_RATE_LIMITED, "too many commands waiting for the chair",
@@ -245,6 +273,8 @@ static void on_set(struct chaird_mqtt *b, const struct chair_mqtt_message *m) {
                 return;
         }
         p->token = token;
+        if (cmd.action == CHAIR_ACTION_START && cmd.profile[0] && h)
+                chaird_history_expect_profile(h, token, cmd.profile);
         log_info("Command %s queued (token %u)", chair_action_name(cmd.action), token);
 }
 
@@ -342,7 +372,8 @@ static void on_event(void *userdata, const struct chair_event *ev) {
         publish_str(b, b->t_event, s, false);
         free(s);
         /* a fault is worth a fresh diagnostics snapshot for the technician */
-        if (ev->kind == CHAIR_EVENT_FAULT || ev->kind == CHAIR_EVENT_FAULT_CLEARED)
+        if (ev->kind == CHAIR_EVENT_FAULT || ev->kind == CHAIR_EVENT_FAULT_CLEARED ||
+            ev->kind == CHAIR_EVENT_SELF_TEST)
                 publish_diag(b);
 }
 

@@ -32,6 +32,7 @@ static const char *const err_codes[_CHAIR_ERR_COUNT] = {
         [CHAIR_ERR_OBSTACLE] = "obstacle",
         [CHAIR_ERR_UNSUPPORTED] = "unsupported",
         [CHAIR_ERR_INTERNAL] = "internal",
+        [CHAIR_ERR_OCCUPIED] = "occupied",
 };
 
 static const char *const err_messages[_CHAIR_ERR_COUNT] = {
@@ -49,6 +50,7 @@ static const char *const err_messages[_CHAIR_ERR_COUNT] = {
         [CHAIR_ERR_OBSTACLE] = "an obstacle blocks the recline",
         [CHAIR_ERR_UNSUPPORTED] = "this chair lacks the part the command needs",
         [CHAIR_ERR_INTERNAL] = "internal error",
+        [CHAIR_ERR_OCCUPIED] = "the seat must be empty for the self-test",
 };
 
 static const char *const action_names[_CHAIR_ACTION_COUNT] = {
@@ -91,10 +93,11 @@ enum {
         K_HEAT = 1 << 4,
         K_FOCUS = 1 << 5,
         K_POSITION = 1 << 6,
+        K_PROFILE = 1 << 7,
 };
 
 static const unsigned action_keys[_CHAIR_ACTION_COUNT] = {
-        [CHAIR_ACTION_START] = K_PROGRAM | K_MINUTES | K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS,
+        [CHAIR_ACTION_START] = K_PROGRAM | K_MINUTES | K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS | K_PROFILE,
         [CHAIR_ACTION_SET] = K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS,
         [CHAIR_ACTION_RECLINE] = K_POSITION,
 };
@@ -105,7 +108,7 @@ static const struct {
 } key_table[] = {
         { "program", K_PROGRAM },   { "minutes", K_MINUTES }, { "intensity", K_INTENSITY },
         { "speed", K_SPEED },       { "heat", K_HEAT },       { "focus", K_FOCUS },
-        { "position", K_POSITION },
+        { "position", K_POSITION }, { "profile", K_PROFILE },
 };
 
 static unsigned key_bit(const char *k) {
@@ -216,6 +219,18 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                                             "focus must be a landmark (C7, T10, T12, L1..L5, S1) or null");
                         cmd->focus = (int8_t) v;
                         break;
+                case K_PROFILE: {
+                        const char *name = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : NULL;
+                        size_t n = name ? strlen(name) : 0;
+                        bool ok = n > 0 && n < sizeof(cmd->profile);
+                        for (size_t i = 0; ok && i < n; i++)
+                                ok = (unsigned char) name[i] >= 0x20 && name[i] != 0x7f;
+                        if (!ok)
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                                            "profile must be a name of 1..%zu characters", sizeof(cmd->profile) - 1);
+                        memcpy(cmd->profile, name, n + 1);
+                        break;
+                }
                 case K_POSITION:
                         if (!json_object_is_type(val, json_type_string) ||
                             (v = chair_recline_from_name(json_object_get_string(val))) < 0)
@@ -226,8 +241,8 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                 }
         }
 
-        if (action == CHAIR_ACTION_START && !(seen & K_PROGRAM))
-                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "start needs \"program\"");
+        if (action == CHAIR_ACTION_START && !(seen & (K_PROGRAM | K_PROFILE)))
+                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "start needs \"program\" (or \"profile\")");
         if (action == CHAIR_ACTION_RECLINE && !(seen & K_POSITION))
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "recline needs \"position\"");
         if (action == CHAIR_ACTION_SET && !seen)

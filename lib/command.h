@@ -31,6 +31,7 @@ enum chair_err {
         CHAIR_ERR_OBSTACLE,        /* recline refused toward a closed obstacle sensor */
         CHAIR_ERR_UNSUPPORTED,     /* the chair lacks the part (recline, heat, ...) */
         CHAIR_ERR_INTERNAL,
+        CHAIR_ERR_OCCUPIED,        /* self-test refused: the seat must be empty */
         _CHAIR_ERR_COUNT,
 };
 
@@ -54,6 +55,7 @@ enum chair_action {
 const char *chair_action_name(enum chair_action a);        /* "clear_faults", ... */
 
 #define CHAIR_UNSET (-1)
+#define CHAIR_CMD_PROFILE_MAX 32
 
 struct chair_cmd {
         enum chair_action action;
@@ -65,6 +67,10 @@ struct chair_cmd {
         int8_t heat;               /* 0/1 or CHAIR_UNSET */
         int8_t focus;              /* enum chair_landmark, or CHAIR_UNSET (clear focus: -2) */
         int8_t recline;            /* RECLINE: enum chair_recline */
+        /* START: an owner profile ("profile" member, 1..31 bytes), "" when none.
+         * The main loop fills unset members from it (daemon/history.c); the
+         * control step ignores it.  With a profile, "program" may be omitted. */
+        char profile[CHAIR_CMD_PROFILE_MAX];
 };
 
 #define CHAIR_FOCUS_CLEAR (-2)

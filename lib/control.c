@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "counters.h"
 #include "program.h"
 #include "safety.h"
 #include "sequencer.h"
@@ -48,6 +49,9 @@ struct chair_ctl {
 
         uint64_t ticks;
         enum chair_state state;
+
+        struct chair_selftest selftest;
+        struct chair_counter_tracker counters;
 };
 
 static const char *const state_names[_CHAIR_STATE_COUNT] = {
@@ -83,6 +87,8 @@ int chair_ctl_new(const struct chair_config *cfg, const struct chair_programs *p
         chair_seq_init(&c->seq);
         chair_safety_init(&c->safety);
         chair_shaper_init(&c->shaper, cfg);
+        chair_selftest_init(&c->selftest, cfg);
+        chair_counter_tracker_init(&c->counters);
         chair_outputs_safe(cfg, &c->out);
         c->idle_recline = CHAIR_RECLINE_KEEP;
         c->state = CHAIR_STATE_IDLE;
@@ -134,7 +140,9 @@ static void ev_result(struct evbuf *b, const struct chair_cmd *cmd, enum chair_e
 static void end_session(struct chair_ctl *c, struct evbuf *b, enum chair_end_reason why, bool at_once) {
         if (!chair_seq_active(&c->seq))
                 return;
-        struct chair_event *e = ev_push(b, CHAIR_EVENT_SESSION_ENDED);
+        /* A session already ending announced its end when it began to: a fault or
+         * stop while parking must not report a second session_ended. */
+        struct chair_event *e = c->seq.phase == CHAIR_SEQ_ENDING ? NULL : ev_push(b, CHAIR_EVENT_SESSION_ENDED);
         if (e) {
                 e->ended.reason = why;
                 e->ended.elapsed_s = (float) c->seq.elapsed_s;
@@ -257,9 +265,61 @@ static enum chair_err cmd_clear(struct chair_ctl *c, struct evbuf *b) {
         return left ? CHAIR_ERR_FAULT_ACTIVE : CHAIR_OK;
 }
 
+/* ---- self-test (lib/selftest.c runs it; the supervisor keeps the last word) ---- */
+
+static void selftest_report(struct chair_ctl *c, struct evbuf *b) {
+        struct chair_event *e = ev_push(b, CHAIR_EVENT_SELF_TEST);
+        if (e)
+                e->self_test = *chair_selftest_report(&c->selftest);
+}
+
+static void selftest_abort(struct chair_ctl *c, struct evbuf *b, enum chair_st_reason why) {
+        if (!chair_selftest_running(&c->selftest))
+                return;
+        chair_selftest_abort(&c->selftest, why);
+        selftest_report(c, b);
+}
+
+static enum chair_err cmd_self_test(struct chair_ctl *c) {
+        if (chair_seq_active(&c->seq) || c->idle_recline != CHAIR_RECLINE_KEEP || chair_selftest_running(&c->selftest))
+                return CHAIR_ERR_BUSY;
+        if (chair_safety_stopping(&c->safety))
+                return CHAIR_ERR_FAULT_ACTIVE;
+        switch (chair_selftest_start(&c->selftest, &c->in)) {
+        case CHAIR_ST_OK:
+                c->counters.total.self_tests++;
+                return CHAIR_OK;
+        case CHAIR_ST_ABORT_ESTOP:
+                return CHAIR_ERR_FAULT_ACTIVE;
+        case CHAIR_ST_ABORT_OBSTACLE:
+                return CHAIR_ERR_OBSTACLE;
+        case CHAIR_ST_ABORT_OCCUPIED:
+                return CHAIR_ERR_OCCUPIED;
+        default:
+                return CHAIR_ERR_BUSY;
+        }
+}
+
+/* While a self-test runs it owns the outputs; a stop button or stopping fault ends it. */
+static void selftest_tick(struct chair_ctl *c, struct evbuf *b, const struct chair_inputs *in, double dt,
+                          struct chair_outputs *out) {
+        if (in->estop || chair_safety_stopping(&c->safety)) {
+                selftest_abort(c, b, in->estop ? CHAIR_ST_ABORT_ESTOP : CHAIR_ST_ABORT_STOPPED);
+                chair_outputs_safe(c->cfg, out);
+                return;
+        }
+        if (chair_selftest_step(&c->selftest, in, dt, out))
+                selftest_report(c, b);
+}
+
 static void apply_cmd(struct chair_ctl *c, const struct chair_cmd *cmd, struct evbuf *b) {
         enum chair_err err = CHAIR_OK;
 
+        if (chair_selftest_running(&c->selftest) &&
+            (cmd->action == CHAIR_ACTION_START || cmd->action == CHAIR_ACTION_RECLINE)) {
+                ev_result(b, cmd, CHAIR_ERR_BUSY);
+                return;
+        }
         switch (cmd->action) {
         case CHAIR_ACTION_START:
                 err = cmd_start(c, cmd, b);
@@ -268,6 +328,7 @@ static void apply_cmd(struct chair_ctl *c, const struct chair_cmd *cmd, struct e
                 /* Stop always succeeds, also when nothing runs: it is a safety command. */
                 end_session(c, b, CHAIR_END_STOPPED, true);
                 c->idle_recline = CHAIR_RECLINE_KEEP;
+                selftest_abort(c, b, CHAIR_ST_ABORT_STOPPED);
                 break;
         case CHAIR_ACTION_PAUSE:
                 if (!chair_seq_pause(&c->seq))
@@ -295,8 +356,7 @@ static void apply_cmd(struct chair_ctl *c, const struct chair_cmd *cmd, struct e
                 err = cmd_clear(c, b);
                 break;
         case CHAIR_ACTION_SELF_TEST:
-                /* The self-test sequence is not built yet (issue 7): say so plainly. */
-                err = CHAIR_ERR_UNSUPPORTED;
+                err = cmd_self_test(c);
                 break;
         default:
                 err = CHAIR_ERR_UNKNOWN_ACTION;
@@ -349,7 +409,8 @@ static enum chair_state current_state(const struct chair_ctl *c) {
 static void emit_faults(struct chair_ctl *c, struct evbuf *b) {
         uint32_t fresh = c->safety.latched & ~c->emitted_faults;
 
-        for (int f = 0; f < _CHAIR_FAULT_COUNT; f++)
+        /* runs twice a tick: stop at the highest fresh bit (at once when none) */
+        for (int f = 0; f < _CHAIR_FAULT_COUNT && (fresh >> f) != 0; f++)
                 if (fresh & (1u << f)) {
                         struct chair_event *e = ev_push(b, CHAIR_EVENT_FAULT);
                         if (!e)
@@ -472,10 +533,18 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
         }
         if (!force_safe)
                 chair_shaper_slew(&c->shaper, cfg, dt, out);
+        if (chair_selftest_running(&c->selftest)) {
+                selftest_tick(c, &b, in, dt, out);
+                force_safe = chair_safety_stopping(&c->safety);
+        }
         chair_safety_enforce(&c->safety, cfg, in, force_safe, out);
 
         /* A pinch stop is final for this session and the recline. */
         emit_faults(c, &b);
+
+        chair_counters_tick(&c->counters, cfg, in, out, dt);
+        for (size_t i = 0; i < b.n; i++)
+                chair_counters_event(&c->counters, &ev[i]);
 
         chair_shaper_commit(&c->shaper, out);
         c->out = *out;
@@ -485,10 +554,10 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
 
 void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outputs *out) {
         chair_safety_raise(&c->safety, f);
-        if (chair_fault_is_stopping(f)) {
-                chair_seq_abort(&c->seq);
+        /* The session itself ends in the next step, which can report it
+         * (session_ended, reason fault); the outputs are safe from now on. */
+        if (chair_fault_is_stopping(f))
                 c->idle_recline = CHAIR_RECLINE_KEEP;
-        }
         chair_safety_enforce(&c->safety, c->cfg, &c->in, chair_fault_is_stopping(f), &c->out);
         *out = c->out;
         chair_shaper_commit(&c->shaper, out);
@@ -497,6 +566,7 @@ void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outpu
 
 void chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out) {
         chair_seq_abort(&c->seq);
+        chair_selftest_abort(&c->selftest, CHAIR_ST_ABORT_STOPPED);
         c->idle_recline = CHAIR_RECLINE_KEEP;
         chair_outputs_safe(c->cfg, &c->out);
         *out = c->out;
@@ -536,4 +606,6 @@ void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st) {
         st->ticks = c->ticks;
         st->out = c->out;
         st->in = c->in;
+        st->self_testing = chair_selftest_running(&c->selftest);
+        st->counters = c->counters.total;
 }

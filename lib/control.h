@@ -17,8 +17,10 @@
 #include <stdint.h>
 
 #include "command.h"
+#include "counters.h"
 #include "hal.h"
 #include "program.h"
+#include "selftest.h"
 
 struct chair_config;
 struct chair_programs;
@@ -49,6 +51,7 @@ enum chair_fault {
         CHAIR_FAULT_NOT_OCCUPIED,
         CHAIR_FAULT_OBSTACLE,
         CHAIR_FAULT_HAL_IO,
+        CHAIR_FAULT_MOTOR_STALL,   /* depth (retracting), backrest or legrest driven, position still */
         _CHAIR_FAULT_COUNT,
 };
 
@@ -76,6 +79,7 @@ enum chair_event_kind {
         CHAIR_EVENT_SESSION_ENDED,
         CHAIR_EVENT_FAULT,
         CHAIR_EVENT_FAULT_CLEARED,
+        CHAIR_EVENT_SELF_TEST,     /* a self-test finished (or was aborted): its report */
 };
 
 struct chair_event {
@@ -88,6 +92,7 @@ struct chair_event {
                 struct { uint16_t index; enum chair_technique technique; } step;
                 struct { enum chair_end_reason reason; float elapsed_s; } ended;
                 struct { enum chair_fault code; } fault;
+                struct chair_st_report self_test;
         };
 };
 
@@ -117,6 +122,8 @@ struct chair_status {
         uint64_t ticks;
         struct chair_outputs out;
         struct chair_inputs in;
+        bool self_testing;         /* a self-test runs (state reads idle meanwhile) */
+        struct chair_counters counters;   /* wear counted by this controller since it was made */
 };
 
 struct chair_ctl;

@@ -9,8 +9,11 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "counters.h"
+#include "persist.h"
 #include "program.h"
 #include "report.h"
+#include "selftest.h"
 
 /* Numbers with one decimal: a state payload at 1 Hz does not need
  * 35.200000000000003, and short payloads are kinder to small brokers. */
@@ -19,6 +22,15 @@ static json_object *num1(double v) {
                 return NULL;    /* json null */
         char buf[32];
         snprintf(buf, sizeof(buf), "%.1f", v);
+        return json_object_new_double_s(v, buf);
+}
+
+/* Positions and output values: three decimals (0..1 ranges). */
+static json_object *num3(double v) {
+        if (!isfinite(v))
+                return NULL;
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%.3f", v);
         return json_object_new_double_s(v, buf);
 }
 
@@ -114,6 +126,7 @@ int chair_report_state(const struct chair_status *st, const struct chair_program
         add(o, "faults", fault_list(st->faults | st->faults_latched, true));
         add(o, "faults_latched", fault_list(st->faults_latched, false));
         add(o, "all_safe", json_object_new_boolean(st->all_safe));
+        add(o, "self_test", json_object_new_boolean(st->self_testing));
         return finish(o, ret);
 }
 
@@ -175,6 +188,20 @@ int chair_report_event(const struct chair_event *ev, const struct chair_programs
                 add(o, "code", str_or_null(chair_fault_code(ev->fault.code)));
                 add(o, "message", str_or_null(chair_fault_message(ev->fault.code)));
                 break;
+        case CHAIR_EVENT_SELF_TEST: {
+                json_object *r = chair_report_selftest_json(&ev->self_test);
+                if (!r) {
+                        json_object_put(o);
+                        return -ENOMEM;
+                }
+                /* the report's members at the top level, after "event" */
+                add(o, "event", json_object_new_string("self_test"));
+                struct json_object_iterator it = json_object_iter_begin(r), end = json_object_iter_end(r);
+                for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+                        add(o, json_object_iter_peek_name(&it), json_object_get(json_object_iter_peek_value(&it)));
+                json_object_put(r);
+                break;
+        }
         default:
                 json_object_put(o);
                 return -ENOENT;
@@ -234,6 +261,126 @@ static json_object *latency(uint32_t p50, uint32_t p99, uint32_t max) {
         return o;
 }
 
+json_object *chair_report_selftest_json(const struct chair_st_report *r) {
+        json_object *o = json_object_new_object(), *parts = json_object_new_array();
+        if (!o || !parts) {
+                json_object_put(o);
+                json_object_put(parts);
+                return NULL;
+        }
+        add(o, "passed", json_object_new_boolean(r->passed));
+        add(o, "aborted", json_object_new_boolean(r->aborted));
+        add(o, "failed", json_object_new_int(r->failed));
+        add(o, "duration_s", num1(r->duration_s));
+        for (int p = 0; p < _CHAIR_ST_PART_COUNT; p++) {
+                const struct chair_st_item *it = &r->item[p];
+                if (it->result == CHAIR_ST_SKIPPED && it->reason == CHAIR_ST_NOT_FITTED)
+                        continue;
+                json_object *e = json_object_new_object();
+                add(e, "part", json_object_new_string(chair_st_part_name(p)));
+                add(e, "result", json_object_new_string(chair_st_result_name(it->result)));
+                add(e, "reason", json_object_new_string(chair_st_reason_message(it->reason)));
+                if (it->measured != 0)
+                        add(e, "measured", num1(it->measured));
+                json_object_array_add(parts, e);
+        }
+        add(o, "parts", parts);
+        return o;
+}
+
+/* "sensors": every input the chair has, as the control step sees it. */
+static json_object *sensors_json(const struct chair_status *st, const struct chair_config *cfg) {
+        static const char *const status_names[] = {
+                [CHAIR_SENSOR_OK] = "ok", [CHAIR_SENSOR_OPEN] = "open", [CHAIR_SENSOR_SHORT] = "short",
+                [CHAIR_SENSOR_ERROR] = "error", [CHAIR_SENSOR_ABSENT] = "absent",
+        };
+        const struct chair_input_config *ic = cfg ? &cfg->hardware.inputs : NULL;
+        const struct chair_inputs *in = &st->in;
+        json_object *o = json_object_new_object();
+#define DIGITAL(name, binding, value) \
+        if (!ic || ic->binding.set) \
+                add(o, name, json_object_new_boolean(value))
+        DIGITAL("estop", estop, in->estop);
+        DIGITAL("occupied", occupancy, in->occupied);
+        DIGITAL("obstacle", obstacle, in->obstacle);
+        DIGITAL("carriage_home", carriage_home, in->carriage_home);
+        DIGITAL("carriage_end", carriage_end, in->carriage_end);
+        DIGITAL("backrest_min", backrest_min, in->backrest_min);
+        DIGITAL("backrest_max", backrest_max, in->backrest_max);
+        DIGITAL("legrest_min", legrest_min, in->legrest_min);
+        DIGITAL("legrest_max", legrest_max, in->legrest_max);
+#undef DIGITAL
+        if (!ic || ic->encoder.set) {
+                json_object *e = json_object_new_object();
+                add(e, "pulses", json_object_new_int64(in->encoder_pulses));
+                add(e, "carriage_mm", num1(st->carriage_mm));
+                add(o, "encoder", e);
+        }
+        if (!ic || ic->heater_temp.set) {
+                json_object *e = json_object_new_object();
+                add(e, "celsius", num1(in->heater_c));
+                add(e, "status", json_object_new_string((unsigned) in->heater_sensor <= CHAIR_SENSOR_ABSENT
+                                                                ? status_names[in->heater_sensor] : "error"));
+                add(o, "heater_temp", e);
+        }
+        json_object *e;
+#define POSITION(name, binding, value) \
+        if (!ic || ic->binding.set) { \
+                e = json_object_new_object(); \
+                add(e, "position", num3(value)); \
+                add(o, name, e); \
+        }
+        POSITION("depth_pos", depth_pos, in->depth);
+        POSITION("backrest_pos", backrest_pos, in->backrest);
+        POSITION("legrest_pos", legrest_pos, in->legrest);
+#undef POSITION
+        for (int b = 0; b < _CHAIR_BAG_COUNT; b++) {
+                if (ic && !ic->pressure[b].set)
+                        continue;
+                char key[48];
+                snprintf(key, sizeof(key), "pressure_%s", chair_airbag_name(b));
+                e = json_object_new_object();
+                add(e, "kpa", num1(in->pressure_kpa[b]));
+                add(o, key, e);
+        }
+        return o;
+}
+
+/* Minutes per day and per program over the last 30 days. */
+static json_object *usage_json(const struct chair_persist *p, double now_s) {
+        struct chair_usage_summary s;
+        json_object *o = json_object_new_object(), *days = json_object_new_array(),
+                    *progs = json_object_new_array();
+
+        chair_persist_usage_summary(p, (int64_t) now_s, &s);
+        for (int i = 0; i < CHAIR_USAGE_DAYS; i++) {
+                time_t t = (time_t) s.day_start[i];
+                struct tm tm;
+                char date[16] = "";
+                if (localtime_r(&t, &tm))
+                        strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+                json_object *e = json_object_new_object();
+                add(e, "date", json_object_new_string(date));
+                add(e, "minutes", num1(s.day_minutes[i]));
+                add(e, "sessions", json_object_new_int64(s.day_sessions[i]));
+                json_object_array_add(days, e);
+        }
+        for (unsigned i = 0; i < s.n_programs; i++) {
+                json_object *e = json_object_new_object();
+                add(e, "program", json_object_new_string(s.programs[i].program));
+                add(e, "minutes", num1(s.programs[i].minutes));
+                add(e, "sessions", json_object_new_int64(s.programs[i].sessions));
+                json_object_array_add(progs, e);
+        }
+        add(o, "days", days);
+        add(o, "programs", progs);
+        add(o, "other_minutes", num1(s.other_minutes));
+        add(o, "total_minutes", num1(s.total_minutes));
+        add(o, "sessions", json_object_new_int64(s.sessions));
+        add(o, "records", json_object_new_int64((int64_t) chair_persist_n_usage(p)));
+        return o;
+}
+
 int chair_report_diag(const struct chair_diag *d, char **ret) {
         if (!d || !ret)
                 return -EINVAL;
@@ -275,7 +422,16 @@ int chair_report_diag(const struct chair_diag *d, char **ret) {
         add(o, "faults", fault_list(d->faults | d->faults_latched, true));
         add(o, "faults_latched", fault_list(d->faults_latched, false));
         json_object *hist = json_object_new_array();
-        for (size_t i = 0; i < d->n_history && i < CHAIR_DIAG_HISTORY; i++) {
+        for (unsigned i = 0; d->persist && i < chair_persist_n_faults(d->persist); i++) {
+                const struct chair_fault_record *f = chair_persist_fault(d->persist, i);
+                json_object *e = json_object_new_object();
+                add(e, "code", json_object_new_string(f->code));
+                add(e, "message", json_object_new_string(f->message));
+                add(e, "at", iso_time((double) f->time));
+                add(e, "context", json_object_new_string(f->context));
+                json_object_array_add(hist, e);
+        }
+        for (size_t i = 0; !d->persist && i < d->n_history && i < CHAIR_DIAG_HISTORY; i++) {
                 json_object *e = json_object_new_object();
                 add(e, "code", str_or_null(chair_fault_code(d->history[i].code)));
                 add(e, "message", str_or_null(chair_fault_message(d->history[i].code)));
@@ -294,6 +450,50 @@ int chair_report_diag(const struct chair_diag *d, char **ret) {
         add(m, "ignored_expired", json_object_new_int64((int64_t) d->mqtt.ignored_expired));
         add(m, "connects", json_object_new_int64((int64_t) d->mqtt.connects));
         add(o, "mqtt", m);
+
+        if (d->counters)
+                add(o, "counters", chair_counters_to_json(d->counters, d->cfg));
+        if (d->status) {
+                add(o, "sensors", sensors_json(d->status, d->cfg));
+                json_object *outs = json_object_new_object();
+                for (int a = 0; a < _CHAIR_ACT_COUNT; a++)
+                        if (!d->cfg || d->cfg->hardware.outputs[a].present)
+                                add(outs, chair_actuator_name(a), num3(d->status->out.v[a]));
+                add(o, "outputs", outs);
+                add(o, "all_safe", json_object_new_boolean(d->status->all_safe));
+        }
+        if (d->selftest) {
+                json_object *t = chair_report_selftest_json(d->selftest);
+                if (t)
+                        add(t, "at", iso_time(d->selftest_at_s));
+                add(o, "self_test", t);
+        }
+        if (d->persist) {
+                json_object *st = json_object_new_array();
+                for (unsigned i = 0; i < chair_persist_n_selftests(d->persist); i++) {
+                        const struct chair_selftest_record *r = chair_persist_selftest(d->persist, i);
+                        json_object *e = json_object_new_object();
+                        add(e, "at", iso_time((double) r->time));
+                        add(e, "passed", json_object_new_boolean(r->passed));
+                        add(e, "summary", json_object_new_string(r->summary));
+                        json_object_array_add(st, e);
+                }
+                add(o, "self_tests", st);
+                add(o, "usage", usage_json(d->persist, d->now_s));
+                json_object *pr = json_object_new_array();
+                for (unsigned i = 0; i < chair_persist_n_profiles(d->persist); i++) {
+                        const struct chair_profile *f = chair_persist_profile(d->persist, i);
+                        json_object *e = json_object_new_object();
+                        add(e, "name", json_object_new_string(f->name));
+                        add(e, "program", f->program[0] ? json_object_new_string(f->program) : NULL);
+                        add(e, "intensity", f->intensity ? json_object_new_int(f->intensity) : NULL);
+                        add(e, "heat", f->heat >= 0 ? json_object_new_boolean(f->heat) : NULL);
+                        add(e, "shoulder_mm", f->shoulder_mm > 0 ? num1(f->shoulder_mm) : NULL);
+                        json_object_array_add(pr, e);
+                }
+                add(o, "profiles", pr);
+                add(o, "state_dir", json_object_new_string(chair_persist_dir(d->persist)));
+        }
         return finish(o, ret);
 }
 

@@ -20,7 +20,10 @@
 #include "hal.h"
 
 struct chair_config;
+struct chair_counters;
+struct chair_persist;
 struct chair_programs;
+struct chair_st_report;
 
 /* State: {"state","program","program_name","step","steps","technique",
  * "elapsed_s","remaining_s","intensity","speed","heat":{"on","target_c","temp_c"},
@@ -84,6 +87,17 @@ struct chair_diag {
                 uint64_t commands, rejected, rate_limited, ignored_retained, ignored_expired;
                 uint64_t connects;
         } mqtt;
+
+        /* Persistent diagnostics (daemon/history.c); each NULL = omitted.  With
+         * persist, "faults_history" lists its records (last 64, with context)
+         * instead of the in-memory history above. */
+        const struct chair_counters *counters;      /* lifetime wear counters → "counters" */
+        const struct chair_persist *persist;        /* → "faults_history", "self_tests", "usage", "profiles" */
+        const struct chair_status *status;          /* → "sensors", "outputs" */
+        const struct chair_config *cfg;             /* the parts and sensors the chair has (with status) */
+        const struct chair_st_report *selftest;     /* the last self-test since start → "self_test" */
+        double selftest_at_s;                       /* its UNIX time */
+        double now_s;                               /* UNIX time: the usage summary's "today" */
 };
 
 /* Append a fault (ring: the oldest entry drops out when full). */
@@ -97,6 +111,10 @@ void chair_diag_fault_cleared(struct chair_diag *d, enum chair_fault f, double n
  * "faults_latched":[...],"faults_history":[{"code","message","at","cleared_at"}],
  * "sessions","mqtt":{...}} */
 int chair_report_diag(const struct chair_diag *d, char **ret);
+
+/* A self-test report: {"passed","aborted","failed","duration_s","parts":[{"part","result",
+ * "reason","measured"}]} (not-fitted parts left out).  Returns a new object or NULL. */
+struct json_object *chair_report_selftest_json(const struct chair_st_report *r);
 
 /* "<discovery_prefix>/device/<chair.id>/config" */
 int chair_report_discovery_topic(const struct chair_config *cfg, char **ret);

@@ -11,10 +11,21 @@
 #define UNDRIVEN_SETTLE_S       0.5    /* the carriage coasts ~10 tau after the drive stops */
 #define UNDRIVEN_WINDOW_S       5.0
 #define UNDRIVEN_MAX_PULSES     20     /* 10 mm at 0.5 mm/pulse: more is not coasting or noise */
+#define UNDRIVEN_QUIET_S        1.0    /* encoder_fault clears only after this long without such pulses */
 #define HEATER_RATE_WINDOW_S    0.5    /* judge the rate of change over a window, not per tick (noise) */
 #define HEATER_MIN_C            (-20.0f)
 #define HEATER_MAX_PLAUSIBLE_C  120.0f
 #define OVERTEMP_CLEAR_BELOW_C  2.0f   /* hysteresis: an overtemp clears 2 °C under the limit */
+/* Motor stall of the position-sensed motors (backrest, legrest, and depth while
+ * retracting): the position sensor must move this much (fraction of the stroke,
+ * above an ADC's noise) within the window while the motor is driven.  The window
+ * is stall_s but at least MOTOR_STALL_MIN_S: at the lowest checked duty (0.15) a
+ * 20 s recline stroke moves 0.0075/s, so 0.002 takes 0.27 s, well inside a second.
+ * Depth is judged only while it retracts: pushing out, the occupant's back stops
+ * the rollers by design. */
+#define MOTOR_STALL_EPS         0.002f
+#define MOTOR_STALL_MIN_S       1.0
+#define DEPTH_END               0.005f  /* depth reads at or under this: fully in */
 
 struct fault_info {
         const char *code;
@@ -35,6 +46,7 @@ static const struct fault_info faults[_CHAIR_FAULT_COUNT] = {
         [CHAIR_FAULT_NOT_OCCUPIED] = { "not_occupied", "seat not occupied", false },
         [CHAIR_FAULT_OBSTACLE] = { "obstacle", "obstacle under the chair", false },
         [CHAIR_FAULT_HAL_IO] = { "hal_io", "hardware input/output failed", true },
+        [CHAIR_FAULT_MOTOR_STALL] = { "motor_stall", "roller depth, backrest or legrest motor driven but its position does not change", true },
 };
 
 const char *chair_fault_code(enum chair_fault f) {
@@ -68,6 +80,7 @@ static uint32_t stopping_mask(void) {
 
 void chair_safety_init(struct chair_safety *s) {
         memset(s, 0, sizeof(*s));
+        s->since_undriven_pulse_s = UNDRIVEN_QUIET_S;
 }
 
 void chair_safety_raise(struct chair_safety *s, enum chair_fault f) {
@@ -102,14 +115,21 @@ static uint32_t detect_heater(struct chair_safety *s, const struct chair_config 
         if (!s->heater_seen) {
                 s->heater_seen = true;
                 s->heater_window_start_c = in->heater_c;
+                s->heater_window_min_c = s->heater_window_max_c = in->heater_c;
                 s->heater_rate_window_s = 0;
         }
         s->heater_rate_window_s += dt;
+        s->heater_window_min_c = fminf(s->heater_window_min_c, in->heater_c);
+        s->heater_window_max_c = fmaxf(s->heater_window_max_c, in->heater_c);
         if (s->heater_rate_window_s >= HEATER_RATE_WINDOW_S) {
-                float rate = fabsf(in->heater_c - s->heater_window_start_c) / (float) s->heater_rate_window_s;
+                /* The spread inside the window, not just its ends: a spike that comes
+                 * and goes within one window is as implausible as a step (DST seed
+                 * 1004932: two opposite jumps in one window cancelled out). */
+                float rate = (s->heater_window_max_c - s->heater_window_min_c) / (float) s->heater_rate_window_s;
                 if (rate > cfg->safety.max_heater_rate_c_s)
                         trig |= BIT(CHAIR_FAULT_HEATER_SENSOR);
                 s->heater_window_start_c = in->heater_c;
+                s->heater_window_min_c = s->heater_window_max_c = in->heater_c;
                 s->heater_rate_window_s = 0;
         }
         if (in->heater_c > cfg->safety.heater_max_c)
@@ -139,6 +159,7 @@ static uint32_t detect_carriage(struct chair_safety *s, const struct chair_confi
                 s->undriven_s += dt;
                 if (s->undriven_s > UNDRIVEN_SETTLE_S) {
                         s->undriven_pulses += pulses;
+                        s->since_undriven_pulse_s = pulses ? 0 : s->since_undriven_pulse_s + dt;
                         if (s->undriven_pulses > UNDRIVEN_MAX_PULSES)
                                 trig |= BIT(CHAIR_FAULT_ENCODER_FAULT);
                         if (s->undriven_s > UNDRIVEN_SETTLE_S + UNDRIVEN_WINDOW_S) {
@@ -184,6 +205,23 @@ static uint32_t detect_travel(struct chair_safety *s, const struct chair_config 
         return 0;
 }
 
+/* Motor stall: driven (not into its end) and the position sensor still for the
+ * window.  Without a position sensor only the travel timeout guards a recline. */
+static uint32_t detect_motor_stall(struct chair_safety *s, const struct chair_config *cfg, enum chair_actuator a,
+                                     float pos, bool at_min, bool at_max, bool have_pos, float drive, double dt) {
+        if (!present(cfg, a) || !have_pos)
+                return 0;
+        bool at_end = (drive < 0 && at_min) || (drive > 0 && at_max);
+        if (fabsf(drive) < STALL_MIN_DRIVE || at_end || fabsf(pos - s->recline_ref[a]) >= MOTOR_STALL_EPS) {
+                s->recline_ref[a] = pos;
+                s->recline_still_s[a] = 0;
+                return 0;
+        }
+        s->recline_still_s[a] += dt;
+        double window = cfg->safety.stall_s > MOTOR_STALL_MIN_S ? cfg->safety.stall_s : MOTOR_STALL_MIN_S;
+        return s->recline_still_s[a] >= window ? BIT(CHAIR_FAULT_MOTOR_STALL) : 0;
+}
+
 void chair_safety_detect(struct chair_safety *s, const struct chair_config *cfg, const struct chair_inputs *in,
                          uint32_t pulses, const struct chair_outputs *prev, double dt) {
         uint32_t trig = 0;
@@ -195,6 +233,12 @@ void chair_safety_detect(struct chair_safety *s, const struct chair_config *cfg,
         trig |= detect_homing(s, cfg, in, dt);
         trig |= detect_travel(s, cfg, CHAIR_ACT_BACKREST, prev->v[CHAIR_ACT_BACKREST], dt);
         trig |= detect_travel(s, cfg, CHAIR_ACT_LEGREST, prev->v[CHAIR_ACT_LEGREST], dt);
+        trig |= detect_motor_stall(s, cfg, CHAIR_ACT_BACKREST, in->backrest, in->backrest_min, in->backrest_max,
+                                   cfg->hardware.inputs.backrest_pos.set, prev->v[CHAIR_ACT_BACKREST], dt);
+        trig |= detect_motor_stall(s, cfg, CHAIR_ACT_LEGREST, in->legrest, in->legrest_min, in->legrest_max,
+                                   cfg->hardware.inputs.legrest_pos.set, prev->v[CHAIR_ACT_LEGREST], dt);
+        trig |= detect_motor_stall(s, cfg, CHAIR_ACT_DEPTH, in->depth, in->depth <= DEPTH_END, false,
+                                   cfg->hardware.inputs.depth_pos.set, fminf(prev->v[CHAIR_ACT_DEPTH], 0), dt);
 
         for (int b = 0; b < _CHAIR_BAG_COUNT; b++)
                 if (cfg->hardware.inputs.pressure[b].set && present(cfg, chair_airbag_valve(b)) &&
@@ -224,13 +268,16 @@ static bool cause_present(const struct chair_safety *s, const struct chair_confi
         case CHAIR_FAULT_PINCH:
         case CHAIR_FAULT_OBSTACLE:
                 return in->obstacle;
+        case CHAIR_FAULT_ENCODER_FAULT:
+                /* Observable while undriven: the pulses must have stopped. */
+                return s->since_undriven_pulse_s < UNDRIVEN_QUIET_S;
         case CHAIR_FAULT_OVERPRESSURE:
                 for (int b = 0; b < _CHAIR_BAG_COUNT; b++)
                         if (cfg->hardware.inputs.pressure[b].set && in->pressure_kpa[b] > cfg->safety.max_pressure_kpa)
                                 return true;
                 return false;
         default:
-                /* Stall, travel, encoder, overrun, I/O: nothing moves while the fault
+                /* Stall, travel, overrun, I/O: nothing moves while the fault
                  * is latched, so the cause cannot be observed; the technician's
                  * clear_faults is the reset, and detection re-arms at once. */
                 (void) s;
@@ -239,18 +286,26 @@ static bool cause_present(const struct chair_safety *s, const struct chair_confi
 }
 
 uint32_t chair_safety_clear(struct chair_safety *s, const struct chair_config *cfg, const struct chair_inputs *in) {
+        uint32_t cleared = 0;
+
         for (int f = 0; f < _CHAIR_FAULT_COUNT; f++)
-                if ((s->latched & BIT(f)) && !cause_present(s, cfg, in, f))
+                if ((s->latched & BIT(f)) && !cause_present(s, cfg, in, f)) {
                         s->latched &= ~BIT(f);
-        s->carriage_driven_s = 0;
-        s->undriven_pulses = 0;
-        s->homing_s = 0;
-        memset(s->travel_s, 0, sizeof(s->travel_s));
+                        cleared |= BIT(f);
+                }
+        /* The stall and travel timers are NOT reset here: while a stopping fault
+         * is latched nothing is driven, so they are already zero; and when nothing
+         * was latched, resetting them let an owner who kept sending clear_faults
+         * postpone the detection of a stall in progress for ever (DST seed 43).
+         * Only the encoder's pulse count starts over once its fault is cleared. */
+        if (cleared & BIT(CHAIR_FAULT_ENCODER_FAULT))
+                s->undriven_pulses = 0;
         return s->latched;
 }
 
 bool chair_safety_stopping(const struct chair_safety *s) {
-        return (s->latched & stopping_mask()) != 0;
+        /* called several times a tick; nothing latched is the common case */
+        return s->latched != 0 && (s->latched & stopping_mask()) != 0;
 }
 
 static float clampf(float v, float lo, float hi) {

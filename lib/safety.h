@@ -30,9 +30,15 @@ struct chair_safety {
         float last_heater_c;
         double heater_rate_window_s;
         float heater_window_start_c;
+        float heater_window_min_c, heater_window_max_c;   /* extremes seen in the window */
         bool heater_seen;
         bool homing;               /* a move to an end switch is under way (carriage) */
         double homing_s;
+        /* motor stall (position-sensed motors): position when the current still
+         * window began, and its length */
+        float recline_ref[_CHAIR_ACT_COUNT];
+        double recline_still_s[_CHAIR_ACT_COUNT];
+        double since_undriven_pulse_s;   /* time since an encoder pulse arrived undriven (settled) */
 };
 
 void chair_safety_init(struct chair_safety *s);

@@ -12,8 +12,14 @@
 #define DEPTH_GAIN         4.0f
 #define DEPTH_MAX_V        0.8f
 #define DEPTH_DEADBAND     0.01f
-#define RECLINE_GAIN       5.0f
-#define RECLINE_MAX_V      0.7f
+/* Recline: full duty (a stroke takes geometry.recline_s, 20 s on the reference
+ * chair) and a minimum drive outside the deadband.  With the old 0.7 limit and a
+ * pure P tail a move to zero-gravity kept the motor driven for 29.4 s, a hair under
+ * the 30 s travel timeout, and crawled below the stall detector's minimum duty for
+ * seconds; now a full stroke takes ~22 s and every move is stall-checked. */
+#define RECLINE_GAIN       10.0f
+#define RECLINE_MAX_V      1.0f
+#define RECLINE_MIN_V      0.2f
 #define RECLINE_DEADBAND   0.01f
 #define HEATER_KP          0.15f   /* duty per °C of error */
 #define HEATER_KI          0.004f  /* duty per °C·s */
@@ -30,6 +36,16 @@ static float p_loop(float err, float gain, float max, float deadband) {
         if (fabsf(err) < deadband)
                 return 0;
         return clampf(err * gain, -max, max);
+}
+
+/* A P loop that never drives weaker than min_v outside its deadband. */
+static float p_loop_min(float err, float gain, float max, float min_v, float deadband) {
+        float v = p_loop(err, gain, max, deadband);
+        if (v > 0 && v < min_v)
+                return min_v;
+        if (v < 0 && v > -min_v)
+                return -min_v;
+        return v;
 }
 
 void chair_shaper_init(struct chair_shaper *sh, const struct chair_config *cfg) {
@@ -91,9 +107,11 @@ void chair_shaper_run(struct chair_shaper *sh, const struct chair_config *cfg, c
         v[CHAIR_ACT_HEATER] = heater_duty(sh, cfg, in, so->heat, dt);
 
         if (!isnan(so->backrest) && cfg->hardware.inputs.backrest_pos.set)
-                v[CHAIR_ACT_BACKREST] = p_loop(so->backrest - in->backrest, RECLINE_GAIN, RECLINE_MAX_V, RECLINE_DEADBAND);
+                v[CHAIR_ACT_BACKREST] = p_loop_min(so->backrest - in->backrest, RECLINE_GAIN, RECLINE_MAX_V,
+                                                   RECLINE_MIN_V, RECLINE_DEADBAND);
         if (!isnan(so->legrest) && cfg->hardware.inputs.legrest_pos.set)
-                v[CHAIR_ACT_LEGREST] = p_loop(so->legrest - in->legrest, RECLINE_GAIN, RECLINE_MAX_V, RECLINE_DEADBAND);
+                v[CHAIR_ACT_LEGREST] = p_loop_min(so->legrest - in->legrest, RECLINE_GAIN, RECLINE_MAX_V,
+                                                  RECLINE_MIN_V, RECLINE_DEADBAND);
 
         if (!so->motion) {
                 v[CHAIR_ACT_HEATER] = so->heat ? v[CHAIR_ACT_HEATER] : 0;

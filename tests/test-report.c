@@ -14,6 +14,8 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "counters.h"
+#include "persist.h"
 #include "program.h"
 #include "report.h"
 
@@ -257,6 +259,98 @@ static void test_diag(void **state) {
         free(s);
 }
 
+/* Issue 7: the persistent parts of the diagnostics, and the self-test event. */
+static void test_diag_persistent(void **state) {
+        struct chair_config *cfg = calloc(1, sizeof(*cfg));
+        struct chair_diag d;
+        struct chair_status st;
+        struct chair_counters c = { 0 };
+        struct chair_persist *p;
+        struct chair_st_report rep = { 0 };
+
+        assert_non_null(cfg);
+        chair_config_set_defaults(cfg);
+        cfg->hardware.outputs[CHAIR_ACT_CARRIAGE].present = true;
+        cfg->hardware.outputs[CHAIR_ACT_HEATER].present = true;
+        cfg->hardware.inputs.heater_temp.set = true;
+        cfg->hardware.inputs.estop.set = true;
+        memset(&st, 0, sizeof(st));
+        st.out.v[CHAIR_ACT_CARRIAGE] = -0.25f;
+        st.in.heater_c = 31.25f;
+        st.in.heater_sensor = CHAIR_SENSOR_OK;
+        c.sessions = 7;
+        c.act[CHAIR_ACT_HEATER].on_s = 90;
+        assert_int_equal(chair_persist_new("/nonexistent", &p), 0);
+        chair_persist_add_fault(p, 1700000000, "roller_stall", "stalled", "state=running carriage_mm=12");
+        struct chair_usage_record u = { .start = 1700000000, .minutes = 15 };
+        snprintf(u.program, sizeof(u.program), "lumbar-relief");
+        assert_int_equal(chair_persist_add_usage(p, &u), 0);
+        rep.item[CHAIR_ST_CARRIAGE] = (struct chair_st_item) { CHAIR_ST_CARRIAGE, CHAIR_ST_FAIL, CHAIR_ST_NO_PULSES, 0 };
+        rep.item[CHAIR_ST_TAP] = (struct chair_st_item) { CHAIR_ST_TAP, CHAIR_ST_SKIPPED, CHAIR_ST_NOT_FITTED, 0 };
+        rep.item[CHAIR_ST_HEATER] = (struct chair_st_item) { CHAIR_ST_HEATER, CHAIR_ST_PASS, CHAIR_ST_OK, 0.75f };
+        rep.done = true;
+        rep.failed = 1;
+
+        memset(&d, 0, sizeof(d));
+        d.version = "0.1.0";
+        d.counters = &c;
+        d.persist = p;
+        d.status = &st;
+        d.cfg = cfg;
+        d.selftest = &rep;
+        d.selftest_at_s = 1700000500;
+        d.now_s = 1700000600;
+        chair_diag_fault_raised(&d, CHAIR_FAULT_ESTOP, 1700000000.0);   /* replaced by the persistent history */
+        char *s = NULL;
+        assert_int_equal(chair_report_diag(&d, &s), 0);
+        json_object *o = parse(s);
+        static const struct key_type keys[] = {
+                { "counters.sessions", json_type_int },           { "counters.heater_on_s", json_type_double },
+                { "counters.actuators.carriage.run_s", json_type_double },
+                { "sensors.estop", json_type_boolean },           { "sensors.heater_temp.celsius", json_type_double },
+                { "sensors.heater_temp.status", json_type_string }, { "outputs.carriage", json_type_double },
+                { "all_safe", json_type_boolean },                { "self_test.passed", json_type_boolean },
+                { "self_test.parts", json_type_array },           { "self_test.at", json_type_string },
+                { "self_tests", json_type_array },                { "usage.days", json_type_array },
+                { "usage.programs", json_type_array },            { "profiles", json_type_array },
+                { "state_dir", json_type_string },
+        };
+        check_keys(o, keys, sizeof(keys) / sizeof(keys[0]));
+        json_object *ign;
+        assert_int_equal(json_object_get_int(get_path(o, "counters.sessions")), 7);
+        assert_false(json_object_object_get_ex(get_path(o, "outputs"), "knead", &ign));    /* not fitted */
+        assert_false(json_object_object_get_ex(get_path(o, "sensors"), "obstacle", &ign));
+        assert_false(json_object_object_get_ex(get_path(o, "counters.actuators"), "knead", &ign));
+        assert_float_equal(json_object_get_double(get_path(o, "outputs.carriage")), -0.25, 1e-9);
+        json_object *h = get_path(o, "faults_history");
+        assert_int_equal(json_object_array_length(h), 1);
+        assert_string_equal(json_object_get_string(get_path(json_object_array_get_idx(h, 0), "code")), "roller_stall");
+        assert_string_equal(json_object_get_string(get_path(json_object_array_get_idx(h, 0), "context")),
+                            "state=running carriage_mm=12");
+        json_object *parts = get_path(o, "self_test.parts");
+        assert_int_equal(json_object_array_length(parts), _CHAIR_ST_PART_COUNT - 1);   /* tap not fitted */
+        assert_int_equal(json_object_array_length(get_path(o, "usage.days")), CHAIR_USAGE_DAYS);
+        json_object_put(o);
+        free(s);
+
+        /* the event carries the same report */
+        struct chair_event ev = { .kind = CHAIR_EVENT_SELF_TEST, .self_test = rep };
+        assert_int_equal(chair_report_event(&ev, &progs, 1700000500.0, &s), 0);
+        o = parse(s);
+        assert_string_equal(json_object_get_string(get_path(o, "event")), "self_test");
+        assert_false(json_object_get_boolean(get_path(o, "passed")));
+        assert_int_equal(json_object_get_int(get_path(o, "failed")), 1);
+        json_object *first = json_object_array_get_idx(get_path(o, "parts"), 0);
+        assert_string_equal(json_object_get_string(get_path(first, "part")), "carriage");
+        assert_string_equal(json_object_get_string(get_path(first, "result")), "fail");
+        assert_string_equal(json_object_get_string(get_path(first, "reason")), "no encoder pulses while driven");
+        check_keys(o, (const struct key_type[]) { { "ts", json_type_double } }, 1);
+        json_object_put(o);
+        free(s);
+        chair_persist_free(p);
+        chair_config_free(cfg);
+}
+
 /* What HA requires of each platform in device discovery (besides p and unique_id). */
 static const struct {
         const char *platform;
@@ -362,6 +456,7 @@ int main(void) {
                 cmocka_unit_test(test_events),
                 cmocka_unit_test(test_programs),
                 cmocka_unit_test(test_diag),
+                cmocka_unit_test(test_diag_persistent),
                 cmocka_unit_test(test_discovery),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -385,6 +385,15 @@ static double jnum(json_object *o, const char *path) {
         return s ? atof(s) : NAN;
 }
 
+/* Each member of an object as (const char *name, json_object *val): the iterator
+ * API, because json_object_object_foreach is a GNU statement expression. */
+#define MEMBERS(obj, name, val)                                                                         \
+        for (struct json_object_iterator it_##name = json_object_iter_begin(obj),                        \
+                                         end_##name = json_object_iter_end(obj);                        \
+             !json_object_iter_equal(&it_##name, &end_##name); json_object_iter_next(&it_##name))        \
+                for (const char *name = json_object_iter_peek_name(&it_##name); name; name = NULL)      \
+                        for (json_object *val = json_object_iter_peek_value(&it_##name); name; name = NULL)
+
 static bool in_session(const char *state) {
         return state && (strcmp(state, "scanning") == 0 || strcmp(state, "running") == 0 ||
                          strcmp(state, "paused") == 0 || strcmp(state, "ending") == 0);
@@ -504,7 +513,8 @@ static bool have_fresh_diag(void) {
         return R.diag_fresh;
 }
 
-static int cmd_diag(struct mosquitto *m) {
+/* Ask for fresh diagnostics; R.diag holds them on success. */
+static int fetch_diag(struct mosquitto *m) {
         subscribe(m, "diagnostics");
         json_object *c = json_object_new_object();
         json_object_object_add(c, "action", json_object_new_string("diag"));
@@ -516,35 +526,235 @@ static int cmd_diag(struct mosquitto *m) {
                 fprintf(stderr, "chairctl: no diagnostics from chair \"%s\"\n", S.chair);
                 return EXIT_NOANSWER;
         }
+        return 0;
+}
+
+static const char *or_q(const char *s) {
+        return s ? s : "?";
+}
+
+static void print_selftest(json_object *t) {
+        json_object *parts;
+        printf("self-test:   %s%s%s in %.0f s\n",
+               json_object_get_boolean(json_object_object_get(t, "passed")) ? "passed" :
+               json_object_get_boolean(json_object_object_get(t, "aborted")) ? "aborted" : "FAILED",
+               jstr(t, "at") ? " at " : "", jstr(t, "at") ? jstr(t, "at") : "", jnum(t, "duration_s"));
+        if (!json_object_object_get_ex(t, "parts", &parts))
+                return;
+        for (size_t i = 0; i < json_object_array_length(parts); i++) {
+                json_object *e = json_object_array_get_idx(parts, i);
+                const char *res = or_q(jstr(e, "result"));
+                bool plain = !strcmp(res, "pass");
+                printf("  %-22s %-12s%s%s%s\n", or_q(jstr(e, "part")), res, plain ? "" : "(",
+                       plain ? "" : or_q(jstr(e, "reason")), plain ? "" : ")");
+        }
+}
+
+static int cmd_diag(struct mosquitto *m) {
+        int r = fetch_diag(m);
+        if (r != 0)
+                return r;
         if (S.json) {
                 printf("%s\n", json_object_to_json_string_ext(R.diag, JSON_C_TO_STRING_PLAIN));
                 return 0;
         }
-        json_object *d = R.diag;
-        printf("version:     %s\n", jstr(d, "version"));
+        json_object *d = R.diag, *x;
+        printf("version:     %s\n", or_q(jstr(d, "version")));
         printf("uptime:      %.0f s\n", jnum(d, "uptime_s"));
-        printf("config hash: %s\n", jstr(d, "config_hash"));
-        printf("loop:        %s Hz, %s ticks, %s missed, %s prio %s\n", jstr(d, "loop.rate_hz"),
-               jstr(d, "loop.ticks"), jstr(d, "loop.missed"),
-               jstr(d, "loop.policy") ? jstr(d, "loop.policy") : "?", jstr(d, "loop.priority"));
-        printf("latency:     p50 %s us, p99 %s us, max %s us\n", jstr(d, "loop.latency_us.p50"),
-               jstr(d, "loop.latency_us.p99"), jstr(d, "loop.latency_us.max"));
-        json_object *acts;
-        if (json_object_object_get_ex(d, "actuators", &acts)) {
-                json_object_object_foreach(acts, name, a)
-                        printf("  %-20s %6s starts %8.1f s active\n", name, jstr(a, "starts"),
-                               jnum(a, "active_s"));
-        }
+        printf("config hash: %s\n", or_q(jstr(d, "config_hash")));
+        if (jstr(d, "state_dir"))
+                printf("state dir:   %s\n", jstr(d, "state_dir"));
+        printf("loop:        %s Hz, %s ticks, %s missed, %s priority %s\n", or_q(jstr(d, "loop.rate_hz")),
+               or_q(jstr(d, "loop.ticks")), or_q(jstr(d, "loop.missed")), or_q(jstr(d, "loop.policy")),
+               or_q(jstr(d, "loop.priority")));
+        printf("latency:     since start p50 %s us, p99 %s us, max %s us\n", or_q(jstr(d, "loop.latency_us.p50")),
+               or_q(jstr(d, "loop.latency_us.p99")), or_q(jstr(d, "loop.latency_us.max")));
+        printf("             last minute p50 %s us, p99 %s us, max %s us\n", or_q(jstr(d, "loop.latency_1m_us.p50")),
+               or_q(jstr(d, "loop.latency_1m_us.p99")), or_q(jstr(d, "loop.latency_1m_us.max")));
         print_faults(stdout, d);
-        json_object *h;
-        if (json_object_object_get_ex(d, "faults_history", &h))
-                for (size_t i = 0; i < json_object_array_length(h); i++) {
-                        json_object *e = json_object_array_get_idx(h, i);
-                        printf("history:     %s %s%s%s\n", jstr(e, "at") ? jstr(e, "at") : "?",
-                               jstr(e, "code"), jstr(e, "cleared_at") ? " cleared " : "",
-                               jstr(e, "cleared_at") ? jstr(e, "cleared_at") : "");
+
+        if (json_object_object_get_ex(d, "sensors", &x)) {
+                printf("sensors:\n");
+                MEMBERS(x, name, v) {
+                        if (json_object_is_type(v, json_type_object)) {
+                                char line[160] = "";
+                                size_t len = 0;
+                                MEMBERS(v, k, w)
+                                        len += (size_t) snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
+                                                                 "%s%s=%s", len ? " " : "", k,
+                                                                 w ? json_object_get_string(w) : "null");
+                                printf("  %-26s %s\n", name, line);
+                        } else
+                                printf("  %-26s %s\n", name, v ? json_object_get_string(v) : "null");
                 }
+        }
+        if (json_object_object_get_ex(d, "outputs", &x)) {
+                printf("outputs:    ");
+                MEMBERS(x, name, v)
+                        printf(" %s=%s", name, v ? json_object_get_string(v) : "null");
+                printf("\n");
+        }
+        json_object *c;
+        if (json_object_object_get_ex(d, "counters", &c)) {
+                printf("counters:    %s sessions, %s self-tests, motors %.1f h, carriage %.1f m, heater %.1f h\n",
+                       or_q(jstr(c, "sessions")), or_q(jstr(c, "self_tests")), jnum(c, "motor_run_s") / 3600,
+                       jnum(c, "carriage_travel_mm") / 1000, jnum(c, "heater_on_s") / 3600);
+                printf("             kneading %.0f cycles, tapping %.0f cycles (estimates)\n",
+                       jnum(c, "knead_cycles"), jnum(c, "tap_cycles"));
+                json_object *acts;
+                if (json_object_object_get_ex(c, "actuators", &acts)) {
+                        printf("  %-20s %10s %10s %8s %10s\n", "part", "run h", "full-pwr h", "starts", "reversals");
+                        MEMBERS(acts, name, a)
+                                printf("  %-20s %10.2f %10.2f %8s %10s\n", name, jnum(a, "run_s") / 3600,
+                                       jnum(a, "duty_s") / 3600, or_q(jstr(a, "starts")),
+                                       jstr(a, "direction_changes") ? jstr(a, "direction_changes") : "-");
+                }
+                json_object *bags;
+                if (json_object_object_get_ex(c, "airbag_inflations", &bags)) {
+                        printf("  inflations:");
+                        MEMBERS(bags, name, v)
+                                printf(" %s=%s", name, json_object_get_string(v));
+                        printf("\n");
+                }
+                json_object *rec;
+                if (json_object_object_get_ex(c, "recline_travels", &rec)) {
+                        printf("  recline travels:");
+                        MEMBERS(rec, name, v)
+                                printf(" %s=%s", name, json_object_get_string(v));
+                        printf("\n");
+                }
+        } else {
+                json_object *acts;
+                if (json_object_object_get_ex(d, "actuators", &acts)) {
+                        MEMBERS(acts, name, a)
+                                printf("  %-20s %6s starts %8.1f s active\n", name, or_q(jstr(a, "starts")),
+                                       jnum(a, "active_s"));
+                }
+        }
+        json_object *t;
+        if (json_object_object_get_ex(d, "self_test", &t) && t)
+                print_selftest(t);
+        json_object *h;
+        if (json_object_object_get_ex(d, "faults_history", &h)) {
+                size_t n = json_object_array_length(h);
+                printf("fault history: %zu (last 5 below; chairctl faults for all)\n", n);
+                for (size_t i = n > 5 ? n - 5 : 0; i < n; i++) {
+                        json_object *e = json_object_array_get_idx(h, i);
+                        printf("  %s %s\n", or_q(jstr(e, "at")), or_q(jstr(e, "code")));
+                }
+        }
         return 0;
+}
+
+/* faults: active faults and the whole history, newest last. */
+static int cmd_faults(struct mosquitto *m) {
+        int r = fetch_diag(m);
+        if (r != 0)
+                return r;
+        json_object *h = NULL;
+        json_object_object_get_ex(R.diag, "faults_history", &h);
+        if (S.json) {
+                printf("%s\n", h ? json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN) : "[]");
+                return 0;
+        }
+        print_faults(stdout, R.diag);
+        size_t n = h ? json_object_array_length(h) : 0;
+        if (n == 0) {
+                printf("history:    none\n");
+                return 0;
+        }
+        printf("history:    %zu fault%s, oldest first\n", n, n == 1 ? "" : "s");
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(h, i);
+                printf("%s  %-16s %s\n", or_q(jstr(e, "at")), or_q(jstr(e, "code")), jstr(e, "message") ? jstr(e, "message") : "");
+                if (jstr(e, "context"))
+                        printf("%22s%s\n", "", jstr(e, "context"));
+                if (jstr(e, "cleared_at"))
+                        printf("%22scleared %s\n", "", jstr(e, "cleared_at"));
+        }
+        return 0;
+}
+
+/* A bar of width proportional to v/max, at most cols characters. */
+static void bar(double v, double max, int cols) {
+        int n = max > 0 ? (int) (v / max * cols + 0.5) : 0;
+        if (v > 0 && n == 0)
+                n = 1;
+        for (int i = 0; i < n && i < cols; i++)
+                fputs("#", stdout);
+}
+
+/* usage: minutes per day and per program over the last 30 days. */
+static int cmd_usage(struct mosquitto *m) {
+        int r = fetch_diag(m);
+        if (r != 0)
+                return r;
+        json_object *u = NULL, *days = NULL, *progs = NULL;
+        if (!json_object_object_get_ex(R.diag, "usage", &u) || !u) {
+                fprintf(stderr, "chairctl: this chair keeps no usage log\n");
+                return EXIT_NOANSWER;
+        }
+        if (S.json) {
+                printf("%s\n", json_object_to_json_string_ext(u, JSON_C_TO_STRING_PLAIN));
+                return 0;
+        }
+        json_object_object_get_ex(u, "days", &days);
+        json_object_object_get_ex(u, "programs", &progs);
+        double max = 0;
+        for (size_t i = 0; days && i < json_object_array_length(days); i++)
+                max = fmax(max, jnum(json_object_array_get_idx(days, i), "minutes"));
+        printf("minutes per day, last 30 days (%s min in %s sessions)\n", or_q(jstr(u, "total_minutes")),
+               or_q(jstr(u, "sessions")));
+        for (size_t i = 0; days && i < json_object_array_length(days); i++) {
+                json_object *e = json_object_array_get_idx(days, i);
+                printf("%s %6.1f ", or_q(jstr(e, "date")), jnum(e, "minutes"));
+                bar(jnum(e, "minutes"), max, 50);
+                printf("\n");
+        }
+        max = 0;
+        for (size_t i = 0; progs && i < json_object_array_length(progs); i++)
+                max = fmax(max, jnum(json_object_array_get_idx(progs, i), "minutes"));
+        printf("\nminutes per program\n");
+        for (size_t i = 0; progs && i < json_object_array_length(progs); i++) {
+                json_object *e = json_object_array_get_idx(progs, i);
+                printf("%-20s %6.1f %3sx ", or_q(jstr(e, "program")), jnum(e, "minutes"), or_q(jstr(e, "sessions")));
+                bar(jnum(e, "minutes"), max, 40);
+                printf("\n");
+        }
+        if (jnum(u, "other_minutes") > 0)
+                printf("%-20s %6.1f\n", "(other programs)", jnum(u, "other_minutes"));
+        return 0;
+}
+
+static bool have_selftest_event(void) {
+        const char *e = R.event_new ? jstr(R.event, "event") : NULL;
+        if (e && strcmp(e, "self_test") == 0)
+                return true;
+        R.event_new = false;
+        return false;
+}
+
+/* self-test: run it and wait for its report (published as an event). */
+static int cmd_self_test(struct mosquitto *m) {
+        subscribe(m, "event");
+        json_object *c = json_object_new_object();
+        json_object_object_add(c, "action", json_object_new_string("self_test"));
+        int r = request(m, c, true);
+        if (r != 0)
+                return r;
+        if (!S.json)
+                printf("self-test running (keep the seat empty)...\n");
+        /* the test takes about 20 s on the reference chair; up to a minute on others */
+        double wait = S.timeout_s > 120 ? S.timeout_s : 120;
+        if (!pump(m, now_s() + wait, have_selftest_event) || !have_selftest_event()) {
+                fprintf(stderr, "chairctl: no self-test report within %.0f s\n", wait);
+                return EXIT_NOANSWER;
+        }
+        if (S.json)
+                printf("%s\n", json_object_to_json_string_ext(R.event, JSON_C_TO_STRING_PLAIN));
+        else
+                print_selftest(R.event);
+        return json_object_get_boolean(json_object_object_get(R.event, "passed")) ? 0 : 1;
 }
 
 static bool state_or_event(void) {
@@ -629,6 +839,8 @@ static json_object *build_start(int argc, char **argv) {
                         json_object_object_add(c, "speed", json_object_new_int(parse_int("speed", v, 0, 100))), i++;
                 else if (!strcmp(a, "--heat") && v)
                         json_object_object_add(c, "heat", json_object_new_boolean(parse_onoff(v))), i++;
+                else if (!strcmp(a, "--profile") && v)
+                        json_object_object_add(c, "profile", json_object_new_string(v)), i++;
                 else if (a[0] != '-' && !program)
                         program = a;
                 else {
@@ -636,11 +848,12 @@ static json_object *build_start(int argc, char **argv) {
                         exit(EXIT_USAGE);
                 }
         }
-        if (!program) {
-                fprintf(stderr, "chairctl: start needs a program id (see chairctl programs)\n");
+        if (!program && !json_object_object_get(c, "profile")) {
+                fprintf(stderr, "chairctl: start needs a program id (see chairctl programs) or --profile\n");
                 exit(EXIT_USAGE);
         }
-        json_object_object_add(c, "program", json_object_new_string(program));
+        if (program)
+                json_object_object_add(c, "program", json_object_new_string(program));
         return c;
 }
 
@@ -684,14 +897,19 @@ static void usage(FILE *f) {
         fputs("Usage: chairctl [OPTIONS] COMMAND [ARGS]\n"
               "\n"
               "Commands:\n"
-              "  start PROGRAM [--minutes N] [--intensity N] [--speed N] [--heat on|off]\n"
-              "  stop | pause | resume | clear-faults | self-test\n"
+              "  start [PROGRAM] [--minutes N] [--intensity N] [--speed N] [--heat on|off]\n"
+              "        [--profile NAME]  (the profile's program and settings fill what is not given)\n"
+              "  stop | pause | resume | clear-faults\n"
+              "  self-test [--json]      move each part briefly, check its feedback, print the report\n"
+              "                          (exit 1 when a part fails)\n"
               "  set KEY=VALUE...        intensity=1..5 speed=1..5 heat=on|off focus=L4|none\n"
               "  recline upright|relax|zero-gravity\n"
               "  status [--json]         current state\n"
               "  watch                   live view until the session ends\n"
               "  programs [--json]       programs the chair knows\n"
-              "  diag [--json]           diagnostics\n"
+              "  diag [--json]           diagnostics: loop, sensors, outputs, wear counters\n"
+              "  faults [--json]         active faults and the fault history with context\n"
+              "  usage [--json]          minutes per day and per program, last 30 days\n"
               "\n"
               "Options:\n"
               "  -b, --broker HOST[:PORT]  broker (env CHAIRCTL_BROKER; default localhost:1883)\n"
@@ -800,7 +1018,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(cmd, "clear-faults"))
                 request_cmd = simple("clear_faults");
         else if (!strcmp(cmd, "self-test"))
-                request_cmd = simple("self_test");
+                view = cmd_self_test;
         else if (!strcmp(cmd, "status"))
                 view = cmd_status;
         else if (!strcmp(cmd, "watch"))
@@ -809,6 +1027,10 @@ int main(int argc, char **argv) {
                 view = cmd_programs;
         else if (!strcmp(cmd, "diag"))
                 view = cmd_diag;
+        else if (!strcmp(cmd, "faults"))
+                view = cmd_faults;
+        else if (!strcmp(cmd, "usage"))
+                view = cmd_usage;
         else {
                 fprintf(stderr, "chairctl: unknown command \"%s\"\n", cmd);
                 usage(stderr);

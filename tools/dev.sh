@@ -3,7 +3,7 @@
 # Developer entry point: install what is missing, build, run the demo or the tests.
 #   tools/dev.sh demo    install, build, run the chair on the simulated backend with a live view
 #   tools/dev.sh test    install, build, run the whole test suite (prints "N passed, N failed")
-#   tools/dev.sh deps | build
+#   tools/dev.sh deps | build | summary BUILD_DIR...
 # Environment: BUILD_DIR (default build), MESON_ARGS (extra `meson setup` arguments).
 set -eu
 
@@ -39,22 +39,25 @@ build() {
         ninja -C "$build" >/dev/null
 }
 
+# "N passed, N failed, N skipped" over the meson test logs of the given build dirs.
 summary() {
-        python3 - "$build/meson-logs/testlog.json" <<'PY'
+        python3 - "$@" <<'PY'
 import json, sys
 counts = {"passed": 0, "failed": 0, "skipped": 0}
-try:
-    lines = open(sys.argv[1]).read().splitlines()
-except OSError:
-    lines = []
-for line in lines:
-    r = json.loads(line).get("result")
-    if r in ("OK", "EXPECTEDFAIL"):
-        counts["passed"] += 1
-    elif r == "SKIP":
-        counts["skipped"] += 1
-    else:
-        counts["failed"] += 1
+for build in sys.argv[1:]:
+    try:
+        lines = open(build + "/meson-logs/testlog.json").read().splitlines()
+    except OSError:
+        counts["failed"] += 1          # a suite that did not run at all is a failure
+        continue
+    for line in lines:
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"):
+            counts["passed"] += 1
+        elif r == "SKIP":
+            counts["skipped"] += 1
+        else:
+            counts["failed"] += 1
 print("%(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)
 PY
 }
@@ -68,9 +71,13 @@ build)
 test)
         deps; build
         rc=0
+        rm -f "$build/meson-logs/testlog.json"
         meson test -C "$build" --print-errorlogs --num-processes 2 || rc=$?
-        summary
+        summary "$build"
         exit $rc ;;
+summary)
+        shift
+        summary "$@" ;;
 demo)
         deps; build
         exec "$top/tools/demo.sh" "$build" ;;

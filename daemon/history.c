@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "history.h"
+#include "log.h"
+#include "program.h"
+
+/* Files change all the time while a session runs (counters); flash wears. */
+#define SAVE_PERIOD_US (60ull * 1000000ull)
+
+struct chaird_history {
+        struct chaird *d;
+        struct chair_persist *p;
+        struct chair_counters base;     /* totals loaded at start */
+        sd_event_source *timer;
+        int last_save_error;
+
+        /* the session under way */
+        bool in_session;
+        int64_t session_start;
+        char session_program[CHAIR_PERSIST_PROGRAM_MAX];
+        char session_profile[CHAIR_PROFILE_NAME_MAX];
+        uint8_t session_intensity;
+        bool session_heat;
+        float session_shoulder_mm;
+
+        /* a start naming a profile, waiting for its result */
+        bool expecting;
+        uint32_t expect_token;
+        char expect_profile[CHAIR_PROFILE_NAME_MAX];
+
+        bool have_selftest;
+        struct chair_st_report selftest;
+        double selftest_at;
+};
+
+static const char *program_id(const struct chair_programs *progs, int idx) {
+        return progs && idx >= 0 && (size_t) idx < progs->n ? progs->v[idx].id : NULL;
+}
+
+void chaird_fault_context(const struct chair_status *st, const struct chair_programs *progs,
+                          char *buf, size_t size) {
+        const char *prog = program_id(progs, st->program);
+        int n = snprintf(buf, size, "state=%s", chair_state_name(st->state));
+
+        if (n < 0 || (size_t) n >= size)
+                return;
+        if (prog)
+                n += snprintf(buf + n, size - (size_t) n, " program=%s step=%u/%u elapsed_s=%.0f", prog,
+                              (unsigned) st->step, (unsigned) st->steps, st->elapsed_s);
+        if ((size_t) n < size)
+                n += snprintf(buf + n, size - (size_t) n, " carriage_mm=%.0f depth=%.2f heater_c=%.1f"
+                              " backrest=%.2f occupied=%d estop=%d obstacle=%d", st->carriage_mm,
+                              st->in.depth, st->heat_c, st->backrest, st->in.occupied, st->in.estop,
+                              st->in.obstacle);
+        if (st->self_testing && (size_t) n < size)
+                snprintf(buf + n, size - (size_t) n, " self_test=1");
+}
+
+void chaird_history_counters(const struct chaird_history *h, struct chair_counters *total) {
+        struct chair_status st;
+
+        chaird_status(h->d, &st);
+        *total = h->base;
+        chair_counters_add(total, &st.counters);
+}
+
+const struct chair_persist *chaird_history_persist(const struct chaird_history *h) {
+        return h->p;
+}
+
+const struct chair_st_report *chaird_history_selftest(const struct chaird_history *h, double *at_s) {
+        if (!h->have_selftest)
+                return NULL;
+        if (at_s)
+                *at_s = h->selftest_at;
+        return &h->selftest;
+}
+
+static void save_now(struct chaird_history *h) {
+        struct chair_counters total;
+
+        chaird_history_counters(h, &total);
+        chair_persist_set_counters(h->p, &total);
+        int r = chair_persist_save(h->p, false);
+        if (r < 0 && r != h->last_save_error)
+                log_warning_errno(r, "Failed to save the state in %s, will retry", chair_persist_dir(h->p));
+        else if (r == 0 && h->last_save_error)
+                log_info("state saved in %s again", chair_persist_dir(h->p));
+        h->last_save_error = r;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct chaird_history *h = userdata;
+
+        save_now(h);
+        int r = sd_event_source_set_time_relative(s, SAVE_PERIOD_US);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "Failed to re-arm the state save timer, ignoring.");
+        return 0;
+}
+
+static void session_started(struct chaird_history *h, const struct chair_event *ev) {
+        const char *id = program_id(chaird_programs_running(h->d), ev->started.program);
+        struct chair_status st;
+
+        chaird_status(h->d, &st);
+        h->in_session = true;
+        h->session_start = (int64_t) time(NULL);
+        snprintf(h->session_program, sizeof(h->session_program), "%s", id ? id : "unknown");
+        h->session_profile[0] = '\0';
+        h->session_intensity = st.intensity;
+        h->session_heat = st.heat_on;
+        h->session_shoulder_mm = 0;
+}
+
+static void session_ended(struct chaird_history *h, const struct chair_event *ev) {
+        struct chair_usage_record u = { .start = h->session_start };
+
+        if (!h->in_session)
+                return;
+        h->in_session = false;
+        snprintf(u.program, sizeof(u.program), "%s", h->session_program);
+        u.minutes = ev->ended.elapsed_s > 0 ? ev->ended.elapsed_s / 60.0f : 0;
+        snprintf(u.ended, sizeof(u.ended), "%s", chair_end_reason_name(ev->ended.reason));
+        snprintf(u.profile, sizeof(u.profile), "%s", h->session_profile);
+        if (chair_persist_add_usage(h->p, &u) < 0)
+                log_warning("Out of memory recording the session, ignoring.");
+
+        if (h->session_profile[0]) {
+                /* The owner's latest choices become the profile's preferences. */
+                const struct chair_profile *old = chair_persist_profile_find(h->p, h->session_profile);
+                struct chair_profile f = { .heat = h->session_heat };
+                snprintf(f.name, sizeof(f.name), "%s", h->session_profile);
+                snprintf(f.program, sizeof(f.program), "%s", h->session_program);
+                f.intensity = (int8_t) (h->session_intensity >= 1 && h->session_intensity <= 5 ? h->session_intensity : 0);
+                f.shoulder_mm = h->session_shoulder_mm > 0 ? h->session_shoulder_mm : old ? old->shoulder_mm : 0;
+                int r = chair_persist_profile_set(h->p, &f);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to update profile \"%s\", ignoring.", f.name);
+        }
+        save_now(h);
+}
+
+static void on_event(void *userdata, const struct chair_event *ev) {
+        struct chaird_history *h = userdata;
+
+        switch (ev->kind) {
+        case CHAIR_EVENT_SESSION_STARTED:
+                session_started(h, ev);
+                break;
+        case CHAIR_EVENT_RESULT:
+                if (h->expecting && ev->result.token == h->expect_token) {
+                        h->expecting = false;
+                        /* session_started came first, in the same tick */
+                        if (ev->result.err == CHAIR_OK && h->in_session)
+                                snprintf(h->session_profile, sizeof(h->session_profile), "%s", h->expect_profile);
+                }
+                break;
+        case CHAIR_EVENT_SCAN_DONE:
+                h->session_shoulder_mm = ev->scan.shoulder_mm;
+                break;
+        case CHAIR_EVENT_SESSION_ENDED:
+                session_ended(h, ev);
+                break;
+        case CHAIR_EVENT_FAULT: {
+                struct chair_status st;
+                char ctx[160];
+                chaird_status(h->d, &st);
+                chaird_fault_context(&st, chaird_programs_running(h->d), ctx, sizeof(ctx));
+                chair_persist_add_fault(h->p, (int64_t) time(NULL), chair_fault_code(ev->fault.code),
+                                        chair_fault_message(ev->fault.code), ctx);
+                break;
+        }
+        case CHAIR_EVENT_SELF_TEST: {
+                struct chair_selftest_record rec = { .time = (int64_t) time(NULL), .passed = ev->self_test.passed };
+                chair_st_report_summary(&ev->self_test, rec.summary, sizeof(rec.summary));
+                h->selftest = ev->self_test;
+                h->selftest_at = (double) rec.time;
+                h->have_selftest = true;
+                chair_persist_add_selftest(h->p, &rec);
+                save_now(h);
+                break;
+        }
+        default:
+                break;
+        }
+}
+
+int chaird_history_use_profile(struct chaird_history *h, struct chair_cmd *cmd) {
+        if (!cmd->profile[0])
+                return 0;
+        if (!chair_profile_name_valid(cmd->profile))
+                return -EINVAL;
+        const struct chair_profile *f = chair_persist_profile_find(h->p, cmd->profile);
+        if (!f)
+                return 0;
+        if (cmd->program == CHAIR_UNSET && f->program[0]) {
+                int idx = chair_programs_find(chaird_programs(h->d), f->program);
+                if (idx >= 0)
+                        cmd->program = (int16_t) idx;
+        }
+        if (cmd->intensity == CHAIR_UNSET && f->intensity >= 1)
+                cmd->intensity = f->intensity;
+        if (cmd->heat == CHAIR_UNSET && f->heat >= 0)
+                cmd->heat = f->heat;
+        return 0;
+}
+
+void chaird_history_expect_profile(struct chaird_history *h, uint32_t token, const char *name) {
+        h->expecting = true;
+        h->expect_token = token;
+        snprintf(h->expect_profile, sizeof(h->expect_profile), "%s", name);
+}
+
+int chaird_history_new(struct chaird *d, struct chaird_history **ret) {
+        const struct chair_config *cfg = chaird_config(d);
+        struct chaird_history *h = calloc(1, sizeof(*h));
+        char msg[1024];
+        int r;
+
+        if (!h)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        h->d = d;
+        r = chair_persist_new(chair_config_state_dir(cfg), &h->p);
+        if (r < 0) {
+                free(h);
+                return log_error_errno(r, "Out of memory");
+        }
+        r = chair_persist_load(h->p, msg, sizeof(msg));
+        if (r < 0) {
+                chaird_history_free(h);
+                return log_error_errno(r, "Failed to load the state");
+        }
+        if (r > 0)
+                log_warning("%s", msg);
+        h->base = *chair_persist_counters(h->p);
+        log_info("state in %s: %llu sessions, %u faults in the history, %zu usage records, %u profiles",
+                 chair_persist_dir(h->p), (unsigned long long) h->base.sessions, chair_persist_n_faults(h->p),
+                 chair_persist_n_usage(h->p), chair_persist_n_profiles(h->p));
+
+        r = sd_event_add_time_relative(chaird_event_loop(d), &h->timer, CLOCK_MONOTONIC, SAVE_PERIOD_US,
+                                       1000000, on_timer, h);
+        if (r < 0) {
+                chaird_history_free(h);
+                return log_error_errno(r, "Failed to set up the state save timer");
+        }
+        struct chaird_listener l = { .event = on_event, .userdata = h };
+        r = chaird_add_listener(d, &l);
+        if (r < 0) {
+                chaird_history_free(h);
+                return log_error_errno(r, "Failed to register the history listener");
+        }
+        *ret = h;
+        return 0;
+}
+
+struct chaird_history *chaird_history_free(struct chaird_history *h) {
+        if (!h)
+                return NULL;
+        h->timer = sd_event_source_disable_unref(h->timer);
+        if (h->p) {
+                save_now(h);
+                chair_persist_free(h->p);
+        }
+        free(h);
+        return NULL;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The daemon's memory across restarts (lib/persist.c in the state directory):
+ * wear counters, fault history, usage log, self-test results, owner profiles.
+ *
+ * Main thread only.  It listens to the control thread's events and status
+ * (daemon.h listener): faults and self-tests go into the history, each session
+ * into the usage log, and the counters the control step keeps (status.counters,
+ * counted since start) are added to the totals loaded at start.  Files are
+ * written at the end of every session and self-test, at most once a minute
+ * otherwise, and at exit; never from the control thread.
+ */
+
+#include <stdint.h>
+
+#include "control.h"
+#include "persist.h"
+
+struct chaird;
+struct chaird_history;
+
+/* Load the state (a corrupt file: one warning, defaults, the daemon goes on),
+ * register the listener and the once-a-minute timer. */
+int chaird_history_new(struct chaird *d, struct chaird_history **ret);
+/* Save what changed and free; accepts NULL, returns NULL. */
+struct chaird_history *chaird_history_free(struct chaird_history *h);
+
+/* Persisted totals + what the control step counted since start. */
+void chaird_history_counters(const struct chaird_history *h, struct chair_counters *total);
+const struct chair_persist *chaird_history_persist(const struct chaird_history *h);
+
+/* The last self-test report since start, or NULL; *at_s its UNIX time. */
+const struct chair_st_report *chaird_history_selftest(const struct chaird_history *h, double *at_s);
+
+/*
+ * A start command names a profile: fill what cmd leaves unset (program,
+ * intensity, heat) from it.  Returns 0 (filled, or a new profile that will be
+ * created when the session ends), -EINVAL for a bad name.  Call
+ * chaird_history_expect_profile() with the token chaird_submit() returned so
+ * the session gets recorded under the profile.
+ */
+int chaird_history_use_profile(struct chaird_history *h, struct chair_cmd *cmd);
+void chaird_history_expect_profile(struct chaird_history *h, uint32_t token, const char *name);
+
+/* "state=running program=lumbar-relief step=2/5 carriage_mm=312 heater_c=38.2 ..." */
+void chaird_fault_context(const struct chair_status *st, const struct chair_programs *progs,
+                          char *buf, size_t size);
