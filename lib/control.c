@@ -481,15 +481,15 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
 
         bool was_ending = c->seq.phase == CHAIR_SEQ_ENDING;
         bool finished = chair_seq_tick(&c->seq, cfg, in, c->carriage_mm, dt, &so);
-        if (!was_ending && c->seq.phase == CHAIR_SEQ_ENDING) {
-                /* The massage time ran out this tick. */
+        if (!was_ending && (c->seq.phase == CHAIR_SEQ_ENDING || finished)) {
+                /* The massage time ran out this tick (on a chair with nothing to
+                 * park, the ending phase may also have finished in the same tick). */
                 struct chair_event *e = ev_push(&b, CHAIR_EVENT_SESSION_ENDED);
                 if (e) {
                         e->ended.reason = CHAIR_END_COMPLETED;
                         e->ended.elapsed_s = (float) c->seq.elapsed_s;
                 }
         }
-        (void) finished;
         if (c->seq.step_changed && c->seq.phase == CHAIR_SEQ_RUNNING) {
                 struct chair_event *e = ev_push(&b, CHAIR_EVENT_STEP);
                 if (e) {

@@ -55,6 +55,20 @@ static void test_session_completes(void **state) {
         rig_free(r);
 }
 
+/* A chair with nothing to park (no home switch, no depth sensor) ends its
+ * session in the very tick the time runs out; that must still be reported once. */
+static void test_completion_reported_without_parking(void **state) {
+        struct chair_config *cfg = testkit_config();
+        cfg->hardware.inputs.carriage_home.set = false;
+        cfg->hardware.inputs.depth_pos.set = false;
+        struct rig *r = rig_new(cfg);
+        assert_int_equal(rig_start(r, "short"), CHAIR_OK);
+        assert_true(rig_run_until(r, 90, is_idle));
+        assert_int_equal(r->sessions_ended, 1);
+        assert_int_equal(r->last_end, CHAIR_END_COMPLETED);
+        rig_free(r);
+}
+
 static void test_stop_is_safe_in_one_tick(void **state) {
         struct rig *r = running_rig("short");
         rig_run(r, 5);
@@ -376,6 +390,7 @@ static void test_unknown_program_and_busy(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_session_completes),
+                cmocka_unit_test(test_completion_reported_without_parking),
                 cmocka_unit_test(test_stop_is_safe_in_one_tick),
                 cmocka_unit_test(test_estop_latches),
                 cmocka_unit_test(test_start_refused_unoccupied),
