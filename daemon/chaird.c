@@ -270,9 +270,10 @@ static void update_status(struct chaird *d) {
 
         chair_rt_status(d->rt, &d->status);
 
-        /* A session can end without an event: chair_ctl_raise() (loop overrun, HAL
-         * I/O) and chair_ctl_shutdown() have no event output.  Listeners still
-         * hear session_ended, once, with the best reason we know. */
+        /* chair_ctl_shutdown() has no event output (the control thread is gone
+         * after it), so a session ended by shutdown arrives here without an event.
+         * Listeners still hear session_ended, once, with the best reason we know;
+         * the control step reports every other ending itself. */
         if (d->session_active && d->status.program < 0) {
                 struct chair_event ev = {
                         .kind = CHAIR_EVENT_SESSION_ENDED,
