@@ -85,7 +85,6 @@ struct dst {
         bool overrun_pending;
         uint32_t reported;             /* from FAULT / FAULT_CLEARED events */
         bool recline_authorized;
-        bool in_session;
         double session_motion_s, session_ending_s;
         uint64_t ev_started, ev_ended;
 
@@ -148,12 +147,13 @@ static void violation(struct dst *d, const char *fmt, ...) {
         vfprintf(d->o->log, fmt, ap);
         va_end(ap);
         fprintf(d->o->log, "\n  carriage %.1f mm (truth %.1f) out %.3f, depth %.3f out %.3f, backrest %.3f out %.3f, "
-                "legrest %.3f out %.3f, heater %.2f °C out %.3f, latched %#x, stalled %d\n",
+                "legrest %.3f out %.3f, heater %.2f °C out %.3f, latched %#x, stalled %d, elapsed %.2f s, "
+                "remaining %.2f s\n",
                 (double) d->st.carriage_mm, (double) d->truth.carriage_mm, (double) d->out.v[CHAIR_ACT_CARRIAGE],
                 (double) d->in.depth, (double) d->out.v[CHAIR_ACT_DEPTH], (double) d->in.backrest,
                 (double) d->out.v[CHAIR_ACT_BACKREST], (double) d->in.legrest, (double) d->out.v[CHAIR_ACT_LEGREST],
                 (double) d->truth.heater_c, (double) d->out.v[CHAIR_ACT_HEATER], d->st.faults_latched,
-                d->truth.stalled);
+                d->truth.stalled, (double) d->st.elapsed_s, (double) d->st.remaining_s);
         fprintf(d->o->log, "  reproduce: CHAIRD_DST_SEED=%llu build/tests/test-dst\n", (unsigned long long) d->o->seed);
 }
 
@@ -573,8 +573,11 @@ static void check(struct dst *d, bool stop_applied, bool overrun_now) {
                                         d->stall_done[CHAIR_ACT_DEPTH] = true;
                 } else if (e->kind == CHAIR_EVENT_FAULT_CLEARED)
                         d->reported &= ~BIT(e->fault.code);
-                else if (e->kind == CHAIR_EVENT_SESSION_STARTED)
+                else if (e->kind == CHAIR_EVENT_SESSION_STARTED) {
+                        /* a new session (also when a stop and a start share a tick) */
                         d->ev_started++;
+                        d->session_motion_s = d->session_ending_s = 0;
+                }
                 else if (e->kind == CHAIR_EVENT_SESSION_ENDED) {
                         d->ev_ended++;
                         CHECK(d, d->ev_ended <= d->ev_started, "session_ended #%llu without a session",
@@ -719,11 +722,6 @@ static void check(struct dst *d, bool stop_applied, bool overrun_now) {
         CHECK(d, d->st.elapsed_s <= cap_s + 0.1 && d->st.elapsed_s + d->st.remaining_s <= cap_s + 0.1,
               "session elapsed %.2f + remaining %.2f over the %.0f s cap", (double) d->st.elapsed_s,
               (double) d->st.remaining_s, cap_s);
-        bool active = d->st.state == CHAIR_STATE_SCANNING || d->st.state == CHAIR_STATE_RUNNING ||
-                      d->st.state == CHAIR_STATE_ENDING;
-        if (!d->in_session && active)
-                d->session_motion_s = d->session_ending_s = 0;
-        d->in_session = active || d->st.state == CHAIR_STATE_PAUSED;
         if (d->st.state == CHAIR_STATE_SCANNING || d->st.state == CHAIR_STATE_RUNNING)
                 d->session_motion_s += d->dt;
         if (d->st.state == CHAIR_STATE_ENDING)
