@@ -728,6 +728,26 @@ static void validate(struct check *c, const struct chair_config *cfg) {
                 fail(c, has(c, "safety.heater_target_c", "") ? "safety.heater_target_c" : "safety.heater_max_c",
                      "heater_target_c (%g) must be at least 1 below heater_max_c (%g)",
                      (double) cfg->safety.heater_target_c, (double) cfg->safety.heater_max_c);
+        /* The travel timeout must leave room for a normal full move, or every
+         * recline to zero-gravity (or a carriage homing from the far end) would end
+         * in a travel_timeout fault: a full recline stroke takes recline_s at full
+         * duty plus the slower approach of the position loop (about a tenth more, measured);
+         * homing runs at 0.6 duty. */
+        {
+                const struct chair_geometry *g = &cfg->hardware.geometry;
+                float need = 0;
+                if (cfg->hardware.outputs[CHAIR_ACT_BACKREST].present || cfg->hardware.outputs[CHAIR_ACT_LEGREST].present)
+                        need = g->recline_s * 1.15f + 1;
+                if (cfg->hardware.outputs[CHAIR_ACT_CARRIAGE].present && g->carriage_mm_s > 0) {
+                        float home = g->track_mm / (0.6f * g->carriage_mm_s) * 1.15f + 1;
+                        if (home > need)
+                                need = home;
+                }
+                if (cfg->safety.travel_timeout_s < need)
+                        fail(c, has(c, "safety.travel_timeout_s", "") ? "safety.travel_timeout_s" : "hardware.geometry",
+                             "travel_timeout_s (%g) is shorter than a normal full move of this chair needs (%.1f s)",
+                             (double) cfg->safety.travel_timeout_s, (double) need);
+        }
         if (has(c, "mqtt.protocol", "") && cfg->mqtt.protocol != 5 && cfg->mqtt.protocol != 311)
                 fail(c, "mqtt.protocol", "must be 5 or 311, not %d", cfg->mqtt.protocol);
         if (has(c, "programs", "") && cfg->n_program_dirs == 0)

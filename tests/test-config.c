@@ -301,6 +301,7 @@ static void test_broken_files(void **state) {
                 { "bad-syntax.yaml", 3, 7, "control", "syntax error: mapping values are not allowed" },
                 { "bad-dup-key.yaml", 4, 3, "control.rate_hz", "duplicate key" },
                 { "bad-session.yaml", 3, 3, "safety.default_session_min", "exceeds max_session_min (20)" },
+                { "bad-travel-timeout.yaml", 7, 3, "safety.travel_timeout_s", "shorter than a normal full move of this chair needs (47.0 s)" },
                 { "bad-linux-binding.yaml", 4, 5, "hardware.outputs.carriage", "needs a pwm channel and a dir line" },
                 { "bad-chair-id.yaml", 2, 3, "chair.id", "a-z, 0-9 and '-'" },
                 { "bad-port.yaml", 2, 3, "mqtt.port", "invalid value '70000'" },
