@@ -51,19 +51,6 @@ static int arg_verbose;
 static const char *arg_run_program;
 static int arg_run_minutes = CHAIR_UNSET;
 
-/* The owner-visible part of a status; listeners hear about changes of it. */
-struct visible {
-        enum chair_state state;
-        int16_t program;
-        uint16_t step;
-        uint8_t intensity, speed;
-        bool heat_on, occupied;
-        enum chair_recline recline;
-        int8_t focus;
-        uint32_t faults, faults_latched;
-        int32_t elapsed_s;
-};
-
 struct chaird {
         struct chair_config *cfg;
         /* programs_running: the set the control step uses (acknowledged);
@@ -87,7 +74,7 @@ struct chaird {
         size_t n_listeners;
 
         struct chair_status status;     /* latest status taken from the control thread */
-        struct visible delivered;       /* what listeners last heard */
+        struct chair_status_visible delivered;       /* what listeners last heard */
         bool delivered_once;
         char status_line[160];
 
@@ -194,22 +181,6 @@ void chaird_loop_stats(struct chaird *d, struct chaird_loop_stats *s) {
 
 /* ---- status ----------------------------------------------------------------------------- */
 
-static void visible_of(const struct chair_status *st, struct visible *v) {
-        memset(v, 0, sizeof(*v));
-        v->state = st->state;
-        v->program = st->program;
-        v->step = st->step;
-        v->intensity = st->intensity;
-        v->speed = st->speed;
-        v->heat_on = st->heat_on;
-        v->occupied = st->occupied;
-        v->recline = st->recline;
-        v->focus = st->focus;
-        v->faults = st->faults;
-        v->faults_latched = st->faults_latched;
-        v->elapsed_s = (int32_t) st->elapsed_s;
-}
-
 static const char *program_id(const struct chair_programs *p, int idx) {
         if (!p || idx < 0 || (size_t) idx >= p->n)
                 return "?";
@@ -264,7 +235,7 @@ static void format_status_line(const struct chaird *d, const struct chair_status
 static void dispatch_event(struct chaird *d, const struct chair_event *ev);
 
 static void update_status(struct chaird *d) {
-        struct visible v;
+        struct chair_status_visible v;
         char line[sizeof(d->status_line)];
         struct chair_status prev = d->status;
 
@@ -292,7 +263,7 @@ static void update_status(struct chaird *d) {
                 d->status = now;
         }
 
-        visible_of(&d->status, &v);
+        chair_status_visible(&d->status, &v);
         if (d->delivered_once && memcmp(&v, &d->delivered, sizeof(v)) == 0)
                 return;
         d->delivered = v;

@@ -21,6 +21,8 @@
 /* ---- libcyaml schema: the shape of chaird.yaml (every key optional) ---- */
 
 #define OPT CYAML_FLAG_OPTIONAL
+/* Larger files are refused (-EFBIG) rather than read: no real config comes near. */
+#define CONFIG_MAX_BYTES (16u * 1024 * 1024)
 #define MEMBER_TYPE(type, m) __typeof__(((type *) 0)->m)
 typedef MEMBER_TYPE(struct chair_config, chair) chair_sect_t;
 typedef MEMBER_TYPE(struct chair_config, control) control_sect_t;
@@ -789,48 +791,6 @@ static uint64_t fnv1a64(const uint8_t *p, size_t n) {
         return h;
 }
 
-static int read_file(const char *path, uint8_t **ret, size_t *ret_len) {
-        FILE *f = fopen(path, "re");
-        uint8_t *buf = NULL;
-        size_t len = 0, cap = 0;
-
-        if (!f)
-                return -errno;
-        for (;;) {
-                if (len == cap) {
-                        uint8_t *b;
-                        cap = cap ? cap * 2 : 4096;
-                        if (cap > 16 * 1024 * 1024) {
-                                free(buf);
-                                fclose(f);
-                                return -EFBIG;
-                        }
-                        b = realloc(buf, cap + 1);
-                        if (!b) {
-                                free(buf);
-                                fclose(f);
-                                return -ENOMEM;
-                        }
-                        buf = b;
-                }
-                size_t k = fread(buf + len, 1, cap - len, f);
-                len += k;
-                if (k == 0)
-                        break;
-        }
-        if (ferror(f)) {
-                int r = -EIO;
-                free(buf);
-                fclose(f);
-                return r;
-        }
-        fclose(f);
-        buf[len] = 0;
-        *ret = buf;
-        *ret_len = len;
-        return 0;
-}
-
 static char *file_dir(const char *path) {
         char *copy = strdup(path), *real, *d, *res;
 
@@ -952,7 +912,7 @@ int chair_config_load_lenient(const char *path, struct chair_errors *errs, struc
         int r, rs;
 
         *ret = NULL;
-        r = read_file(path, &data, &len);
+        r = chair_yaml_read_file(path, CONFIG_MAX_BYTES, &data, &len);
         if (r < 0) {
                 chair_errors_add(errs, path, 0, 0, "", "cannot read: %s", strerror(-r));
                 return r;

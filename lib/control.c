@@ -609,3 +609,19 @@ void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st) {
         st->self_testing = chair_selftest_running(&c->selftest);
         st->counters = c->counters.total;
 }
+
+void chair_status_visible(const struct chair_status *st, struct chair_status_visible *v) {
+        memset(v, 0, sizeof(*v));
+        v->state = st->state;
+        v->program = st->program;
+        v->step = st->step;
+        v->intensity = st->intensity;
+        v->speed = st->speed;
+        v->heat_on = st->heat_on;
+        v->occupied = st->occupied;
+        v->recline = st->recline;
+        v->focus = st->focus;
+        v->faults = st->faults;
+        v->faults_latched = st->faults_latched;
+        v->elapsed_s = (int32_t) st->elapsed_s;
+}

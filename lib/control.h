@@ -155,3 +155,21 @@ void chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out);
 int chair_ctl_set_programs(struct chair_ctl *c, const struct chair_programs *progs);
 
 void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st);
+
+/* The part of a status an owner sees (state, program, step, settings, faults,
+ * whole seconds elapsed): the control thread wakes the main loop, and the main
+ * loop tells its listeners, when this changes.  Compare two with memcmp(). */
+struct chair_status_visible {
+        enum chair_state state;
+        int16_t program;
+        uint16_t step;
+        uint8_t intensity, speed;
+        bool heat_on, occupied;
+        enum chair_recline recline;
+        int8_t focus;
+        uint32_t faults, faults_latched;
+        int32_t elapsed_s;
+};
+
+/* Fills v (padding zeroed, so memcmp() compares values).  No allocation. */
+void chair_status_visible(const struct chair_status *st, struct chair_status_visible *v);

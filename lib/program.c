@@ -93,6 +93,8 @@ struct raw_program {
 };
 
 #define OPT CYAML_FLAG_OPTIONAL
+/* A program file larger than this is refused (-EFBIG): 64 steps fit in a few KiB. */
+#define PROGRAM_MAX_BYTES (4u * 1024 * 1024)
 
 static const cyaml_strval_t technique_strings[] = {
         { "rolling", CHAIR_TECH_ROLLING },
@@ -275,41 +277,6 @@ static bool valid_program_id(const char *s) {
                strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
-static int read_all(const char *path, uint8_t **ret, size_t *ret_len) {
-        FILE *f = fopen(path, "re");
-        uint8_t *buf = NULL;
-        size_t len = 0, cap = 0;
-
-        if (!f)
-                return -errno;
-        for (;;) {
-                if (len == cap) {
-                        uint8_t *b;
-                        cap = cap ? cap * 2 : 4096;
-                        b = cap <= 4 * 1024 * 1024 ? realloc(buf, cap) : NULL;
-                        if (!b) {
-                                free(buf);
-                                fclose(f);
-                                return cap > 4 * 1024 * 1024 ? -EFBIG : -ENOMEM;
-                        }
-                        buf = b;
-                }
-                size_t k = fread(buf + len, 1, cap - len, f);
-                len += k;
-                if (k == 0)
-                        break;
-        }
-        if (ferror(f)) {
-                free(buf);
-                fclose(f);
-                return -EIO;
-        }
-        fclose(f);
-        *ret = buf;
-        *ret_len = len;
-        return 0;
-}
-
 /* Load and validate; *id_line/column: where the id key is, for duplicate-id errors. */
 static int program_load(const char *path, const struct chair_config *cfg, struct chair_errors *errs,
                         struct chair_program *ret, uint32_t *id_line, uint32_t *id_column) {
@@ -322,7 +289,7 @@ static int program_load(const char *path, const struct chair_config *cfg, struct
         int r, bad = 0;
 
         *ret = (struct chair_program) { 0 };
-        r = read_all(path, &data, &len);
+        r = chair_yaml_read_file(path, PROGRAM_MAX_BYTES, &data, &len);
         if (r < 0)
                 return chair_errors_add(errs, path, 0, 0, "", "cannot read: %s", strerror(-r)) < 0 ? -ENOMEM : r;
 

@@ -34,18 +34,6 @@
 #define MEMLOCK_MIN (64ULL * 1024 * 1024)
 
 /* The fields an owner would notice changing (state, step, settings, faults, whole seconds). */
-struct visible {
-        enum chair_state state;
-        int16_t program;
-        uint16_t step;
-        uint8_t intensity, speed;
-        bool heat_on, occupied;
-        enum chair_recline recline;
-        int8_t focus;
-        uint32_t faults, faults_latched;
-        int32_t elapsed_s;
-};
-
 struct chair_rt {
         const struct chair_config *cfg;
         struct chair_hal *hal;
@@ -85,7 +73,7 @@ struct chair_rt {
         struct chair_event events[CHAIR_MAX_EVENTS_PER_TICK];
         struct chair_inputs in;
         struct chair_outputs out;
-        struct visible last_visible;
+        struct chair_status_visible last_visible;
         uint64_t t0_ns;
 };
 
@@ -226,32 +214,16 @@ static void wake_owner(struct chair_rt *rt) {
         (void) n;
 }
 
-static void visible_of(const struct chair_status *st, struct visible *v) {
-        memset(v, 0, sizeof(*v));
-        v->state = st->state;
-        v->program = st->program;
-        v->step = st->step;
-        v->intensity = st->intensity;
-        v->speed = st->speed;
-        v->heat_on = st->heat_on;
-        v->occupied = st->occupied;
-        v->recline = st->recline;
-        v->focus = st->focus;
-        v->faults = st->faults;
-        v->faults_latched = st->faults_latched;
-        v->elapsed_s = (int32_t) st->elapsed_s;
-}
-
 /* Publish the controller's status; returns true when something visible changed. */
 static bool publish_status(struct chair_rt *rt) {
         struct chair_status *st = &rt->buf[rt->back];
-        struct visible v;
+        struct chair_status_visible v;
 
         chair_ctl_status(rt->ctl, st);
         unsigned old = atomic_exchange_explicit(&rt->middle, rt->back | FRESH, memory_order_acq_rel);
         rt->back = old & ~FRESH;
 
-        visible_of(st, &v);
+        chair_status_visible(st, &v);
         bool changed = memcmp(&v, &rt->last_visible, sizeof(v)) != 0;
         rt->last_visible = v;
         return changed;

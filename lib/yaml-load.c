@@ -420,3 +420,45 @@ void *chair_yaml_free(const cyaml_schema_value_t *schema, void *data) {
                 cyaml_free(&config, schema, data, 0);
         return NULL;
 }
+
+int chair_yaml_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len) {
+        FILE *f = fopen(path, "re");
+        uint8_t *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        if (!f)
+                return -errno;
+        for (;;) {
+                if (len == cap) {
+                        uint8_t *b;
+                        cap = cap ? cap * 2 : 4096;
+                        if (cap > max) {
+                                free(buf);
+                                fclose(f);
+                                return -EFBIG;
+                        }
+                        b = realloc(buf, cap + 1);
+                        if (!b) {
+                                free(buf);
+                                fclose(f);
+                                return -ENOMEM;
+                        }
+                        buf = b;
+                }
+                size_t k = fread(buf + len, 1, cap - len, f);
+                len += k;
+                if (k == 0)
+                        break;
+        }
+        if (ferror(f)) {
+                int r = -EIO;
+                free(buf);
+                fclose(f);
+                return r;
+        }
+        fclose(f);
+        buf[len] = 0;
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}

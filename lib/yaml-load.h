@@ -13,6 +13,7 @@
 
 #include <cyaml/cyaml.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct chair_errors;
 struct chair_yaml_pos;
@@ -80,3 +81,9 @@ struct chair_yaml_range {
 int chair_yaml_check_ranges(const char *file, const struct chair_yaml_pos *pos,
                             struct chair_errors *errs, const char *base, const void *data,
                             const struct chair_yaml_range *t, size_t n);
+
+/*
+ * Read a whole file into a NUL-terminated buffer (*ret, caller frees).
+ * Returns 0, -EFBIG when it is larger than max bytes, or another negative errno.
+ */
+int chair_yaml_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
