@@ -33,10 +33,9 @@ static void tamper_reset(void) {
         tp.bag = -1;
 }
 
-static void stick(struct rig *r, const struct chair_cmd *cmds, size_t n) {
+static void tamper_inputs(struct rig *r) {
         double dt = (double) r->period_ns / 1e9;
 
-        chair_hal_read(r->hal, r->now_ns, &r->in);
         if (tp.enc_noise)
                 tp.enc_extra++;
         r->in.encoder_pulses += tp.enc_extra;
@@ -47,22 +46,11 @@ static void stick(struct rig *r, const struct chair_cmd *cmds, size_t n) {
                 r->in.heater_c += tp.heater_off;
         if (tp.bag >= 0)
                 r->in.pressure_kpa[tp.bag] += tp.bag_kpa;
+}
 
-        r->n_ev = chair_ctl_step(r->ctl, r->now_ns, &r->in, cmds, n, &r->out, r->ev);
-        chair_hal_write(r->hal, &r->out);
-        chair_ctl_status(r->ctl, &r->st);
-        chair_hal_sim_truth(r->hal, &r->truth);
-        for (size_t i = 0; i < r->n_ev; i++) {
-                const struct chair_event *e = &r->ev[i];
-                if (e->kind == CHAIR_EVENT_FAULT)
-                        r->faults_seen |= 1u << e->fault.code;
-                else if (e->kind == CHAIR_EVENT_SESSION_ENDED) {
-                        r->sessions_ended++;
-                        r->last_end = e->ended.reason;
-                }
-        }
-        r->now_ns += r->period_ns;
-        r->ticks++;
+static void stick(struct rig *r, const struct chair_cmd *cmds, size_t n) {
+        r->tamper = tamper_inputs;
+        rig_tick(r, cmds, n);
 }
 
 static void srun(struct rig *r, double s) {

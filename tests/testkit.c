@@ -90,6 +90,8 @@ void rig_free(struct rig *r) {
 
 size_t rig_tick(struct rig *r, const struct chair_cmd *cmds, size_t n) {
         chair_hal_read(r->hal, r->now_ns, &r->in);
+        if (r->tamper)
+                r->tamper(r);
         r->n_ev = chair_ctl_step(r->ctl, r->now_ns, &r->in, cmds, n, &r->out, r->ev);
         chair_hal_write(r->hal, &r->out);
         chair_ctl_status(r->ctl, &r->st);

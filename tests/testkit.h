@@ -44,6 +44,9 @@ struct rig {
         unsigned sessions_ended;
         enum chair_end_reason last_end;
         unsigned steps_seen;
+        /* Optional: called between reading the plant and the control step, to
+         * tamper with the inputs the way failing hardware would. */
+        void (*tamper)(struct rig *r);
 };
 
 /* Build a rig on cfg (taken over; NULL = testkit_config()). */
