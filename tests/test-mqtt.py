@@ -148,6 +148,7 @@ class Chair:
             f.write("programs: [%s]\n" % os.path.join(SOURCE, "config", "programs"))
             f.write("state_dir: %s\n" % tmp)
         self.proc = None
+        self.wrapper = []      # e.g. valgrind and its options
 
     def start(self, env=None):
         e = dict(os.environ)
@@ -155,14 +156,15 @@ class Chair:
         e.pop("JOURNAL_STREAM", None)
         e.update(env or {})
         self.log = open(self.logpath, "a")
-        self.proc = subprocess.Popen([CHAIRD, "--config", self.cfg], stdout=self.log, stderr=self.log, env=e)
+        self.proc = subprocess.Popen(self.wrapper + [CHAIRD, "--config", self.cfg], stdout=self.log,
+                                     stderr=self.log, env=e)
         return self
 
-    def stop(self):
+    def stop(self, timeout=10):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                return self.proc.wait(10)
+                return self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -445,6 +447,37 @@ def test_reconnect(tmp):
         b.stop()
 
 
+def test_valgrind(tmp):
+    """chaird under valgrind: no invalid access and no leak after a session, a broker
+    reconnect and a SIGHUP reload (valgrind's exit code 99 on any error)."""
+    b = Broker(tmp).start()
+    c = Chair(tmp, b)
+    vglog = os.path.join(tmp, "valgrind.log")
+    c.wrapper = [shutil.which("valgrind"), "--leak-check=full",
+                 "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99",
+                 "--log-file=" + vglog]
+    c.start()
+    rc = None
+    try:
+        wait_online(b, timeout=90)
+        expect_reply(b, {"action": "start", "program": "posture", "minutes": 1}, timeout=30)
+        wait_for("running", lambda: (state(b) or {}).get("state") in IN_SESSION, timeout=60)
+        b.stop()
+        time.sleep(2)
+        b.start()
+        wait_online(b, timeout=90)
+        c.proc.send_signal(signal.SIGHUP)
+        wait_for("reload", lambda: "reloaded" in c.logtext(), timeout=60)
+        expect_reply(b, {"action": "stop"}, timeout=30)
+        wait_for("idle", lambda: (state(b) or {}).get("state") == "idle", timeout=60)
+    finally:
+        rc = c.stop(timeout=120)
+        b.stop()
+    with open(vglog) as f:
+        report = f.read()
+    check(rc == 0, "chaird under valgrind exited %r:\n%s" % (rc, report[-4000:]))
+
+
 def test_acl(tmp):
     """A user without ACL rights cannot command the chair."""
     pw = os.path.join(tmp, "passwd")
@@ -614,6 +647,7 @@ TESTS = {
     "acl": test_acl,
     "tls": test_tls,
     "chairctl": test_chairctl,
+    "valgrind": test_valgrind,
 }
 
 
@@ -629,6 +663,12 @@ def main():
             print("FAIL: %s not built" % b)
             return 1
     names = sys.argv[1:] or list(TESTS)
+    if "valgrind" in names and not shutil.which("valgrind"):
+        print("SKIP: valgrind not installed (apt-get install valgrind)")
+        return 77
+    if "valgrind" in names and os.environ.get("CHAIRD_VALGRIND_SKIP") == "1":
+        print("SKIP: CHAIRD_VALGRIND_SKIP=1 (a sanitizer build: ASan and valgrind do not mix)")
+        return 77
     failed = 0
     for n in names:
         tmp = tempfile.mkdtemp(prefix="chaird-mqtt-%s-" % n)
@@ -636,7 +676,8 @@ def main():
         try:
             TESTS[n](tmp)
             print("ok   %s (%.1f s)" % (n, time.time() - t0))
-            shutil.rmtree(tmp, ignore_errors=True)
+            if not os.environ.get("CHAIRD_KEEP_TMP"):
+                shutil.rmtree(tmp, ignore_errors=True)
         except Exception as e:   # report every failure with its logs kept
             failed += 1
             print("FAIL %s: %s (logs in %s)" % (n, e, tmp))
