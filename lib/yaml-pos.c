@@ -118,8 +118,16 @@ int chair_yaml_pos_parse(const void *data, size_t len, const char *file,
                         container = ev.type == YAML_MAPPING_START_EVENT ||
                                     ev.type == YAML_SEQUENCE_START_EVENT;
                         if (depth == 0) {
-                                if (root_seen)  /* a second document: not indexed */
+                                if (root_seen) {
+                                        /* A config or program is one document; a second one
+                                         * would be ignored by the loader, so it is an error
+                                         * (and its nodes have no place in this index). */
+                                        chair_errors_add(errs, file, (uint32_t) ev.start_mark.line + 1,
+                                                         (uint32_t) ev.start_mark.column + 1, "",
+                                                         "a second YAML document starts here; a file holds one");
+                                        r = -EINVAL;
                                         break;
+                                }
                                 root_seen = true;
                                 path = strdup("");
                                 if (!path || add_node(p, path, &ev.start_mark, false, &idx) < 0) {

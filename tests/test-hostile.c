@@ -150,6 +150,12 @@ static void test_regressions(void **state) {
                   -EINVAL },
                 { "config", "empty discovery_prefix",
                   "programs: [/]\nmqtt:\n  discovery_prefix: \"\"\n", -EINVAL },
+                /* yaml-pos.c: a second document (a container at depth 0 after the
+                 * first) was skipped without its nesting, and its end drove the
+                 * frame stack index below zero (UBSan: index -2 in fuzz-program) */
+                { "program", "second document with a mapping",
+                  "id: a\nname: A\nsteps:\n---\nname: B\nsteps:\n--- technique: x\n    duration_s: 97\n", -EINVAL },
+                { "config", "second document", "programs: [/]\n---\nchair: { id: b }\n", -EINVAL },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 target_fn fn = NULL;
