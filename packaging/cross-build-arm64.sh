@@ -62,5 +62,9 @@ done
 # build machine's valgrind on a bench binary and cannot work on arm64 binaries.
 exclude="--exclude test-tick-budget"
 [ "${ARM64_ALL_TESTS:-0}" = 1 ] || exclude="$exclude --exclude test-dst-*"
+# ARM64_QUICK=1 (CI): also leave out the whole-session tests, which replay every
+# shipped program tick by tick (minutes under emulation); every module's own
+# unit test still runs on arm64.
+[ "${ARM64_QUICK:-0}" = 1 ] && exclude="$exclude --exclude test-scenarios --exclude test-control-alloc --exclude test-persist"
 # shellcheck disable=SC2086
 exec "$top/packaging/unit-tests.sh" $exclude "$build" --no-rebuild --timeout-multiplier "${ARM64_TIMEOUT_MULTIPLIER:-4}"

@@ -24,10 +24,10 @@ ninja -C "$B"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export CHAIRD_FUZZ_SKIP=${CHAIRD_FUZZ_SKIP:-1}
-# The simulation testing runs 2,000 seeds in the normal suite; here, about ten
-# times slower, a 400-seed subset checks the harness and the control step for
+# The simulation testing runs 2,000 seeds in the normal suite; here, several
+# times slower, a 1,000-seed half checks the harness and the control step for
 # memory errors without taking CI's whole budget.  CHAIRD_DST_SEEDS=2000 for all.
-export CHAIRD_DST_SEEDS=${CHAIRD_DST_SEEDS:-400}
+export CHAIRD_DST_SEEDS=${CHAIRD_DST_SEEDS:-1000}
 # The Debian package is built from the source tree, not from this build: the
 # normal suite already built, installed and purged it.
 export CHAIRD_PACKAGING_SKIP=${CHAIRD_PACKAGING_SKIP:-1}
