@@ -10,15 +10,17 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 
-# Debian 12 packages the build, the tests and the demo need.
+# Debian 12 packages the build and the demo need ...
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libcyaml-dev libyaml-dev libjson-c-dev
-libgpiod-dev libsystemd-dev libmosquitto-dev libcmocka-dev mosquitto mosquitto-clients
-python3 systemd openssl valgrind procps util-linux
-dpkg-dev debhelper lintian scdoc"
+libgpiod-dev libsystemd-dev libmosquitto-dev mosquitto mosquitto-clients python3 scdoc"
+# ... and what the test suite needs on top: cmocka, systemd-analyze, openssl for
+# the TLS tests, valgrind, the Debian packaging tools, clang with libFuzzer.
+TEST_PACKAGES="libcmocka-dev systemd openssl valgrind procps util-linux
+dpkg-dev debhelper lintian clang libclang-rt-14-dev"
 
 deps() {
         missing=
-        for p in $PACKAGES; do
+        for p in $PACKAGES ${1:-}; do
                 dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
         done
         [ -z "$missing" ] && return 0
@@ -65,11 +67,15 @@ PY
 cmd=${1:-}
 case "$cmd" in
 deps)
-        deps ;;
+        deps "$TEST_PACKAGES" ;;
 build)
         deps; build ;;
 test)
-        deps; build
+        deps "$TEST_PACKAGES"
+        # A build dir first set up by `demo` (before cmocka was installed) has the
+        # tests switched off by the auto feature: switch them on for good.
+        [ -f "$build/build.ninja" ] && meson configure "$build" -Dtests=enabled >/dev/null
+        MESON_ARGS="${MESON_ARGS:-} -Dtests=enabled" build
         rc=0
         rm -f "$build/meson-logs/testlog.json"
         meson test -C "$build" --print-errorlogs --num-processes 2 || rc=$?
