@@ -444,17 +444,33 @@ static int history_from_file(struct chair_persist *p, struct json_object *o) {
         return r ? -EINVAL : 0;
 }
 
+/* Put array a under key in the file object o and return o; after an earlier
+ * error (r != 0), or when that fails, free both and return NULL. */
+static struct json_object *file_with_array(struct json_object *o, const char *key,
+                                           struct json_object *a, int r) {
+        if (r == 0 && o && a) {
+                if (add(o, key, a) == 0)
+                        return o;
+                a = NULL;       /* add() took it */
+        }
+        json_object_put(a);
+        json_object_put(o);
+        return NULL;
+}
+
 static struct json_object *usage_to_file(const struct chair_persist *p) {
         struct json_object *o = new_file_object(), *a = json_object_new_array_ext((int) p->n_usage);
         int r = 0;
 
         if (!o || !a)
-                goto fail;
+                return file_with_array(o, "sessions", a, -ENOMEM);
         for (size_t i = 0; i < p->n_usage && r == 0; i++) {
                 const struct chair_usage_record *u = &p->usage[i];
                 struct json_object *x = json_object_new_object();
-                if (!x)
-                        goto fail;
+                if (!x) {
+                        r = -ENOMEM;
+                        break;
+                }
                 r |= add(x, "start", json_object_new_int64(u->start));
                 r |= add(x, "program", json_object_new_string(u->program));
                 r |= add(x, "minutes", json_object_new_double(round(u->minutes * 100.0) / 100.0));
@@ -463,17 +479,7 @@ static struct json_object *usage_to_file(const struct chair_persist *p) {
                         r |= add(x, "profile", json_object_new_string(u->profile));
                 r |= append(a, x);
         }
-        if (r != 0)
-                goto fail;
-        if (add(o, "sessions", a) < 0) {
-                a = NULL;
-                goto fail;
-        }
-        return o;
-fail:
-        json_object_put(a);
-        json_object_put(o);
-        return NULL;
+        return file_with_array(o, "sessions", a, r);
 }
 
 static int usage_reserve(struct chair_persist *p, size_t n) {
@@ -525,12 +531,14 @@ static struct json_object *profiles_to_file(const struct chair_persist *p) {
         int r = 0;
 
         if (!o || !a)
-                goto fail;
+                return file_with_array(o, "profiles", a, -ENOMEM);
         for (unsigned i = 0; i < p->n_profiles && r == 0; i++) {
                 const struct chair_profile *f = &p->profiles[i];
                 struct json_object *x = json_object_new_object();
-                if (!x)
-                        goto fail;
+                if (!x) {
+                        r = -ENOMEM;
+                        break;
+                }
                 r |= add(x, "name", json_object_new_string(f->name));
                 if (f->program[0])
                         r |= add(x, "program", json_object_new_string(f->program));
@@ -542,17 +550,7 @@ static struct json_object *profiles_to_file(const struct chair_persist *p) {
                         r |= add(x, "shoulder_mm", json_object_new_double(round(f->shoulder_mm * 10.0) / 10.0));
                 r |= append(a, x);
         }
-        if (r != 0)
-                goto fail;
-        if (add(o, "profiles", a) < 0) {
-                a = NULL;
-                goto fail;
-        }
-        return o;
-fail:
-        json_object_put(a);
-        json_object_put(o);
-        return NULL;
+        return file_with_array(o, "profiles", a, r);
 }
 
 static int profiles_from_file(struct chair_persist *p, struct json_object *o) {
