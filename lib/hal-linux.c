@@ -288,6 +288,11 @@ static int hal_linux_read(struct chair_hal *hal, uint64_t now_ns, struct chair_i
                 a = &h->an[AN_DEPTH + i];
                 *pos[i] = !a->present ? 0.0f : a->ok ? chair_linear_map(maps[i], a->raw, true) : NAN;
         }
+        /* The analog table is laid out as enum chair_analog. */
+        _Static_assert((int) _AN_COUNT == (int) _CHAIR_AN_COUNT && (int) AN_PRESSURE == (int) CHAIR_AN_PRESSURE,
+                       "analog tables differ");
+        for (int i = 0; i < _AN_COUNT; i++)
+                in->raw[i] = h->an[i].present && h->an[i].ok ? h->an[i].raw : -1;
         for (int b = 0; b < _CHAIR_BAG_COUNT; b++) {
                 a = &h->an[AN_PRESSURE + b];
                 in->pressure_kpa[b] = !a->present ? 0.0f

@@ -181,6 +181,43 @@ static void step(struct chair_hal_sim *s, double dt) {
         }
 }
 
+/* The sim's sensors read like a 12-bit ADC: positions and pressures through the
+ * inverse of their configured linear maps, the heater through the NTC divider
+ * (Vref -- pullup -- ADC -- NTC -- GND, Beta model) spanning vref_mv. */
+#define SIM_ADC_MAX 4095
+
+static int32_t adc_code(float frac) {
+        frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
+        return (int32_t) (frac * SIM_ADC_MAX + 0.5f);
+}
+
+static int32_t adc_linear(const struct chair_linear_config *m, float v) {
+        if (m->max == m->min)
+                return -1;
+        float raw = m->raw_min + (v - m->min) / (m->max - m->min) * (m->raw_max - m->raw_min);
+        return adc_code(raw / SIM_ADC_MAX);
+}
+
+static int32_t adc_ntc(const struct chair_ntc_config *n, enum chair_sensor_status status, double c) {
+        if (status == CHAIR_SENSOR_OPEN)
+                return SIM_ADC_MAX;            /* no current through the NTC: the ADC sees Vref */
+        if (status == CHAIR_SENSOR_SHORT)
+                return 0;
+        float r = n->r25_ohm * expf(n->beta * (1.0f / ((float) c + 273.15f) - 1.0f / 298.15f));
+        return adc_code(r / (r + n->pullup_ohm));
+}
+
+static void fill_raw(const struct chair_input_config *ic, struct chair_inputs *in, double heater_c,
+                     enum chair_sensor_status heater_status) {
+        in->raw[CHAIR_AN_HEATER] = ic->heater_temp.set ? adc_ntc(&ic->ntc, heater_status, heater_c) : -1;
+        in->raw[CHAIR_AN_DEPTH] = ic->depth_pos.set ? adc_linear(&ic->depth_map, in->depth) : -1;
+        in->raw[CHAIR_AN_BACKREST] = ic->backrest_pos.set ? adc_linear(&ic->backrest_map, in->backrest) : -1;
+        in->raw[CHAIR_AN_LEGREST] = ic->legrest_pos.set ? adc_linear(&ic->legrest_map, in->legrest) : -1;
+        for (int b = 0; b < _CHAIR_BAG_COUNT; b++)
+                in->raw[CHAIR_AN_PRESSURE + b] =
+                        ic->pressure[b].set ? adc_linear(&ic->pressure_map, in->pressure_kpa[b]) : -1;
+}
+
 static void fill_inputs(struct chair_hal_sim *s, struct chair_inputs *in) {
         const struct chair_config *cfg = s->base.cfg;
         const struct chair_input_config *ic = &cfg->hardware.inputs;
@@ -220,6 +257,7 @@ static void fill_inputs(struct chair_hal_sim *s, struct chair_inputs *in) {
         in->backrest_max = s->backrest >= 1.0 - RECLINE_SWITCH;
         in->legrest_min = s->legrest <= RECLINE_SWITCH;
         in->legrest_max = s->legrest >= 1.0 - RECLINE_SWITCH;
+        fill_raw(ic, in, in->heater_sensor == CHAIR_SENSOR_OK ? in->heater_c : s->heater_c, s->heater_sensor);
 }
 
 static int sim_read(struct chair_hal *h, uint64_t now_ns, struct chair_inputs *in) {

@@ -68,6 +68,16 @@ enum chair_sensor_status {
         CHAIR_SENSOR_ABSENT,       /* not fitted on this chair */
 };
 
+/* Analog sensors (ADC channels), the index of struct chair_inputs.raw. */
+enum chair_analog {
+        CHAIR_AN_HEATER,           /* heater NTC */
+        CHAIR_AN_DEPTH,
+        CHAIR_AN_BACKREST,
+        CHAIR_AN_LEGREST,
+        CHAIR_AN_PRESSURE,         /* + enum chair_airbag */
+        _CHAIR_AN_COUNT = CHAIR_AN_PRESSURE + _CHAIR_BAG_COUNT,
+};
+
 struct chair_inputs {
         bool estop;                /* stop button pressed (true while held) */
         bool occupied;             /* seat occupancy sensor (true if no sensor fitted) */
@@ -88,6 +98,12 @@ struct chair_inputs {
         float legrest;             /* position 0 (down) .. 1 (fully raised) */
         bool backrest_min, backrest_max;  /* end switches */
         bool legrest_min, legrest_max;
+
+        /* The ADC code behind each analog value above, for technicians (the
+         * control step never looks at it): what IIO's in_voltageN_raw read, or
+         * what the sim's 12-bit ADC would read.  -1 when the sensor is not
+         * fitted or its last read failed. */
+        int32_t raw[_CHAIR_AN_COUNT];
 };
 
 struct chair_outputs {

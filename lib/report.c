@@ -288,7 +288,13 @@ json_object *chair_report_selftest_json(const struct chair_st_report *r) {
         return o;
 }
 
-/* "sensors": every input the chair has, as the control step sees it. */
+/* The ADC code behind an analog value; null when there is none (not fitted, read failed). */
+static void add_raw(json_object *e, int32_t raw) {
+        add(e, "raw", raw >= 0 ? json_object_new_int64(raw) : NULL);
+}
+
+/* "sensors": every input the chair has, as the control step sees it, with the
+ * raw ADC code of each analog one. */
 static json_object *sensors_json(const struct chair_status *st, const struct chair_config *cfg) {
         static const char *const status_names[] = {
                 [CHAIR_SENSOR_OK] = "ok", [CHAIR_SENSOR_OPEN] = "open", [CHAIR_SENSOR_SHORT] = "short",
@@ -319,20 +325,22 @@ static json_object *sensors_json(const struct chair_status *st, const struct cha
         if (!ic || ic->heater_temp.set) {
                 json_object *e = json_object_new_object();
                 add(e, "celsius", num1(in->heater_c));
+                add_raw(e, in->raw[CHAIR_AN_HEATER]);
                 add(e, "status", json_object_new_string((unsigned) in->heater_sensor <= CHAIR_SENSOR_ABSENT
                                                                 ? status_names[in->heater_sensor] : "error"));
                 add(o, "heater_temp", e);
         }
         json_object *e;
-#define POSITION(name, binding, value) \
+#define POSITION(name, binding, value, an) \
         if (!ic || ic->binding.set) { \
                 e = json_object_new_object(); \
                 add(e, "position", num3(value)); \
+                add_raw(e, in->raw[an]); \
                 add(o, name, e); \
         }
-        POSITION("depth_pos", depth_pos, in->depth);
-        POSITION("backrest_pos", backrest_pos, in->backrest);
-        POSITION("legrest_pos", legrest_pos, in->legrest);
+        POSITION("depth_pos", depth_pos, in->depth, CHAIR_AN_DEPTH);
+        POSITION("backrest_pos", backrest_pos, in->backrest, CHAIR_AN_BACKREST);
+        POSITION("legrest_pos", legrest_pos, in->legrest, CHAIR_AN_LEGREST);
 #undef POSITION
         for (int b = 0; b < _CHAIR_BAG_COUNT; b++) {
                 if (ic && !ic->pressure[b].set)
@@ -341,6 +349,7 @@ static json_object *sensors_json(const struct chair_status *st, const struct cha
                 snprintf(key, sizeof(key), "pressure_%s", chair_airbag_name(b));
                 e = json_object_new_object();
                 add(e, "kpa", num1(in->pressure_kpa[b]));
+                add_raw(e, in->raw[CHAIR_AN_PRESSURE + b]);
                 add(o, key, e);
         }
         return o;

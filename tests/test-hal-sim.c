@@ -13,6 +13,7 @@
 #include "body.h"
 #include "config.h"
 #include "hal-sim.h"
+#include "iio.h"
 #include "hal.h"
 
 #define MS 1000000ULL
@@ -331,6 +332,54 @@ static void test_heater_sensor_faults(void **state) {
 
         struct chair_sim_change bad = { .key = CHAIR_SIM_HEATER_SENSOR, .sensor = CHAIR_SENSOR_ABSENT };
         assert_int_equal(chair_hal_sim_apply(r.h, &bad), -EINVAL);
+        rig_stop(&r);
+}
+
+/* The raw ADC codes the sim reports convert back to the values it reports,
+ * through the same conversions the linux backend applies (lib/iio.h). */
+static void test_raw_codes(void **state) {
+        struct rig r;
+        rig_init(&r);
+        const struct chair_input_config *ic = &r.cfg.hardware.inputs;
+
+        r.out.v[CHAIR_ACT_DEPTH] = 1;
+        r.out.v[CHAIR_ACT_BACKREST] = 1;
+        r.out.v[CHAIR_ACT_HEATER] = 1;
+        r.out.v[CHAIR_ACT_PUMP] = 1;
+        r.out.v[CHAIR_ACT_VALVE_SEAT] = 1;
+        run(&r, 3, 2 * MS);
+        for (int a = 0; a < _CHAIR_AN_COUNT; a++)
+                assert_true(r.in.raw[a] >= 0 && r.in.raw[a] <= 4095);
+        double lsb_depth = (ic->depth_map.max - ic->depth_map.min) / (ic->depth_map.raw_max - ic->depth_map.raw_min);
+        assert_float_equal(chair_linear_map(&ic->depth_map, r.in.raw[CHAIR_AN_DEPTH], true), r.in.depth, lsb_depth);
+        assert_float_equal(chair_linear_map(&ic->backrest_map, r.in.raw[CHAIR_AN_BACKREST], true), r.in.backrest,
+                           lsb_depth);
+        double lsb_kpa = (ic->pressure_map.max - ic->pressure_map.min) / (ic->pressure_map.raw_max - ic->pressure_map.raw_min);
+        assert_true(r.in.pressure_kpa[CHAIR_BAG_SEAT] > 5);
+        assert_float_equal(chair_linear_map(&ic->pressure_map, r.in.raw[CHAIR_AN_PRESSURE + CHAIR_BAG_SEAT], false),
+                           r.in.pressure_kpa[CHAIR_BAG_SEAT], lsb_kpa);
+        float c = 0;
+        double mv = r.in.raw[CHAIR_AN_HEATER] / 4095.0 * ic->ntc.vref_mv;
+        assert_int_equal(chair_ntc_celsius(&ic->ntc, mv, &c), CHAIR_SENSOR_OK);
+        assert_float_equal(c, r.in.heater_c, 0.3);
+
+        /* An open sensor reads full scale, a shorted one zero. */
+        sim_apply(&r, (struct chair_sim_change) { .key = CHAIR_SIM_HEATER_SENSOR, .sensor = CHAIR_SENSOR_OPEN });
+        run(&r, 0.01, 2 * MS);
+        assert_int_equal(r.in.raw[CHAIR_AN_HEATER], 4095);
+        sim_apply(&r, (struct chair_sim_change) { .key = CHAIR_SIM_HEATER_SENSOR, .sensor = CHAIR_SENSOR_SHORT });
+        run(&r, 0.01, 2 * MS);
+        assert_int_equal(r.in.raw[CHAIR_AN_HEATER], 0);
+        rig_stop(&r);
+
+        /* A sensor the chair does not have has no code. */
+        sim_config(&r.cfg);
+        r.cfg.hardware.inputs.legrest_pos.set = false;
+        r.cfg.hardware.inputs.pressure[CHAIR_BAG_CALVES].set = false;
+        rig_start(&r);
+        assert_int_equal(r.in.raw[CHAIR_AN_LEGREST], -1);
+        assert_int_equal(r.in.raw[CHAIR_AN_PRESSURE + CHAIR_BAG_CALVES], -1);
+        assert_true(r.in.raw[CHAIR_AN_DEPTH] >= 0);
         rig_stop(&r);
 }
 
@@ -667,6 +716,7 @@ int main(void) {
                 cmocka_unit_test(test_heater),
                 cmocka_unit_test(test_heater_rises_with_time_constant),
                 cmocka_unit_test(test_heater_sensor_faults),
+                cmocka_unit_test(test_raw_codes),
                 cmocka_unit_test(test_airbags),
                 cmocka_unit_test(test_recline_limits),
                 cmocka_unit_test(test_determinism),

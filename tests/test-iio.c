@@ -203,6 +203,11 @@ static void test_hal_analog(void **state) {
         assert_float_equal(in.pressure_kpa[CHAIR_BAG_SEAT], 15, 1e-4);
         assert_float_equal(in.pressure_kpa[CHAIR_BAG_LUMBAR_LEFT], 0, 0);
         assert_float_equal(in.backrest, 0.5, 1e-6);
+        /* The codes behind the values, for diagnostics; -1 where nothing is fitted. */
+        assert_int_equal(in.raw[CHAIR_AN_HEATER], raw_for_celsius(30));
+        assert_int_equal(in.raw[CHAIR_AN_BACKREST], 2000);
+        assert_int_equal(in.raw[CHAIR_AN_PRESSURE + CHAIR_BAG_SEAT], 1000);
+        assert_int_equal(in.raw[CHAIR_AN_PRESSURE + CHAIR_BAG_LUMBAR_LEFT], -1);
         assert_true(in.occupied);                         /* no occupancy sensor fitted */
         assert_false(in.estop);
 
@@ -228,6 +233,7 @@ static void test_hal_analog(void **state) {
         t += 200000000;
         assert_int_equal(chair_hal_read(h, t, &in), 0);
         assert_int_equal(in.heater_sensor, CHAIR_SENSOR_ERROR);
+        assert_int_equal(in.raw[CHAIR_AN_HEATER], -1);
         assert_true(isinf(in.pressure_kpa[CHAIR_BAG_SEAT]));
         assert_true(isnan(in.backrest));
 

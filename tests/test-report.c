@@ -278,6 +278,9 @@ static void test_diag_persistent(void **state) {
         st.out.v[CHAIR_ACT_CARRIAGE] = -0.25f;
         st.in.heater_c = 31.25f;
         st.in.heater_sensor = CHAIR_SENSOR_OK;
+        for (int a = 0; a < _CHAIR_AN_COUNT; a++)
+                st.in.raw[a] = -1;
+        st.in.raw[CHAIR_AN_HEATER] = 2345;
         c.sessions = 7;
         c.act[CHAIR_ACT_HEATER].on_s = 90;
         assert_int_equal(chair_persist_new("/nonexistent", &p), 0);
@@ -318,6 +321,7 @@ static void test_diag_persistent(void **state) {
         check_keys(o, keys, sizeof(keys) / sizeof(keys[0]));
         json_object *ign;
         assert_int_equal(json_object_get_int(get_path(o, "counters.sessions")), 7);
+        assert_int_equal(json_object_get_int(get_path(o, "sensors.heater_temp.raw")), 2345);
         assert_false(json_object_object_get_ex(get_path(o, "outputs"), "knead", &ign));    /* not fitted */
         assert_false(json_object_object_get_ex(get_path(o, "sensors"), "obstacle", &ign));
         assert_false(json_object_object_get_ex(get_path(o, "counters.actuators"), "knead", &ign));
