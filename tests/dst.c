@@ -248,7 +248,12 @@ static void sensor_fault(struct dst *d) {
  * pressure sensor. */
 static void tamper(struct dst *d) {
         if (d->t < d->enc_noise_until) {
-                d->enc_extra++;
+                /* A noisy line makes edges in time, whether or not the loop ticks:
+                 * one per nominal period elapsed (a missed tick does not silence it;
+                 * counting one per executed tick made the oracle's time bound
+                 * unreachable after missed ticks: soak seeds 2018941, 2026196). */
+                uint32_t k = (uint32_t) (d->dt * 1e9 / (double) d->period_ns + 0.5);
+                d->enc_extra += k ? k : 1;
                 d->enc_noise_last = d->t;
         }
         d->in.encoder_pulses += d->enc_extra;
