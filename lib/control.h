@@ -129,7 +129,8 @@ struct chair_status {
 struct chair_ctl;
 
 /* Allocates all memory the controller will ever use.  cfg and progs must outlive it
- * (progs until chair_ctl_set_programs() replaces it). */
+ * (progs until chair_ctl_set_programs() replaces it), and cfg must not change
+ * under it: the output shaper takes the safe values from it once, here. */
 int chair_ctl_new(const struct chair_config *cfg, const struct chair_programs *progs,
                   struct chair_ctl **ret);
 struct chair_ctl *chair_ctl_free(struct chair_ctl *c);

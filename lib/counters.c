@@ -29,12 +29,6 @@ static bool is_motor(enum chair_actuator a) {
         }
 }
 
-/* Which actuators reverse (hal.h); a table, not a call per actuator per tick. */
-static const bool bidir[_CHAIR_ACT_COUNT] = {
-        [CHAIR_ACT_CARRIAGE] = true, [CHAIR_ACT_KNEAD] = true, [CHAIR_ACT_DEPTH] = true,
-        [CHAIR_ACT_BACKREST] = true, [CHAIR_ACT_LEGREST] = true,
-};
-
 static const enum chair_actuator bag_valve[_CHAIR_BAG_COUNT] = {
         [CHAIR_BAG_LUMBAR_LEFT] = CHAIR_ACT_VALVE_LUMBAR_LEFT, [CHAIR_BAG_LUMBAR_RIGHT] = CHAIR_ACT_VALVE_LUMBAR_RIGHT,
         [CHAIR_BAG_SEAT] = CHAIR_ACT_VALVE_SEAT, [CHAIR_BAG_CALVES] = CHAIR_ACT_VALVE_CALVES,
@@ -64,7 +58,7 @@ void chair_counters_tick(struct chair_counter_tracker *t, const struct chair_con
                         ac->duty_s += mag * dt;
                         if (!t->was_on[a])
                                 ac->starts++;
-                        if (bidir[a]) {
+                        if (chair_actuator_kind(a) == CHAIR_ACT_KIND_BIDIR) {
                                 int8_t dir = v > 0 ? 1 : -1;
                                 if (t->last_dir[a] != 0 && t->last_dir[a] != dir)
                                         ac->direction_changes++;

@@ -43,23 +43,20 @@ int chair_actuator_from_name(const char *s) {
         return -EINVAL;
 }
 
-enum chair_act_kind chair_actuator_kind(enum chair_actuator a) {
-        switch (a) {
-        case CHAIR_ACT_CARRIAGE:
-        case CHAIR_ACT_KNEAD:
-        case CHAIR_ACT_DEPTH:
-        case CHAIR_ACT_BACKREST:
-        case CHAIR_ACT_LEGREST:
-                return CHAIR_ACT_KIND_BIDIR;
-        case CHAIR_ACT_VALVE_LUMBAR_LEFT:
-        case CHAIR_ACT_VALVE_LUMBAR_RIGHT:
-        case CHAIR_ACT_VALVE_SEAT:
-        case CHAIR_ACT_VALVE_CALVES:
-                return CHAIR_ACT_KIND_SWITCH;
-        default:
-                return CHAIR_ACT_KIND_DUTY;
-        }
-}
+const uint8_t chair_actuator_kinds[_CHAIR_ACT_COUNT] = {
+        [CHAIR_ACT_CARRIAGE] = CHAIR_ACT_KIND_BIDIR,
+        [CHAIR_ACT_KNEAD] = CHAIR_ACT_KIND_BIDIR,
+        [CHAIR_ACT_TAP] = CHAIR_ACT_KIND_DUTY,
+        [CHAIR_ACT_DEPTH] = CHAIR_ACT_KIND_BIDIR,
+        [CHAIR_ACT_HEATER] = CHAIR_ACT_KIND_DUTY,
+        [CHAIR_ACT_PUMP] = CHAIR_ACT_KIND_DUTY,
+        [CHAIR_ACT_VALVE_LUMBAR_LEFT] = CHAIR_ACT_KIND_SWITCH,
+        [CHAIR_ACT_VALVE_LUMBAR_RIGHT] = CHAIR_ACT_KIND_SWITCH,
+        [CHAIR_ACT_VALVE_SEAT] = CHAIR_ACT_KIND_SWITCH,
+        [CHAIR_ACT_VALVE_CALVES] = CHAIR_ACT_KIND_SWITCH,
+        [CHAIR_ACT_BACKREST] = CHAIR_ACT_KIND_BIDIR,
+        [CHAIR_ACT_LEGREST] = CHAIR_ACT_KIND_BIDIR,
+};
 
 const char *chair_airbag_name(enum chair_airbag b) {
         return (unsigned) b < _CHAIR_BAG_COUNT ? airbag_names[b] : NULL;
@@ -70,10 +67,6 @@ int chair_airbag_from_name(const char *s) {
                 if (strcmp(s, airbag_names[i]) == 0)
                         return i;
         return -EINVAL;
-}
-
-enum chair_actuator chair_airbag_valve(enum chair_airbag b) {
-        return (enum chair_actuator) (CHAIR_ACT_VALVE_LUMBAR_LEFT + b);
 }
 
 int chair_hal_new(const struct chair_config *cfg, struct chair_hal **ret) {

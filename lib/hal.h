@@ -55,10 +55,22 @@ enum chair_act_kind {
 /* Stable names, used in config keys, trace columns (out.<name>) and diagnostics. */
 const char *chair_actuator_name(enum chair_actuator a);
 int chair_actuator_from_name(const char *s);          /* enum value or -EINVAL */
-enum chair_act_kind chair_actuator_kind(enum chair_actuator a);
 const char *chair_airbag_name(enum chair_airbag b);    /* "lumbar-left", ... */
 int chair_airbag_from_name(const char *s);
-enum chair_actuator chair_airbag_valve(enum chair_airbag b);
+
+/* Inline because the supervisor, the shaper and the counters ask once per
+ * actuator on every control tick: an out-of-line call each was about 100
+ * instructions a tick (docs/performance.md). */
+extern const uint8_t chair_actuator_kinds[_CHAIR_ACT_COUNT];
+
+static inline enum chair_act_kind chair_actuator_kind(enum chair_actuator a) {
+        return (unsigned) a < _CHAIR_ACT_COUNT ? (enum chair_act_kind) chair_actuator_kinds[a] : CHAIR_ACT_KIND_DUTY;
+}
+
+/* The valves follow the airbags' order in enum chair_actuator. */
+static inline enum chair_actuator chair_airbag_valve(enum chair_airbag b) {
+        return (enum chair_actuator) (CHAIR_ACT_VALVE_LUMBAR_LEFT + b);
+}
 
 enum chair_sensor_status {
         CHAIR_SENSOR_OK,

@@ -70,7 +70,7 @@ bool chair_fault_is_stopping(enum chair_fault f) {
 
 #define BIT(f) (1u << (f))
 
-static uint32_t stopping_mask(void) {
+uint32_t chair_safety_stopping_mask(void) {
         uint32_t m = 0;
         for (int i = 0; i < _CHAIR_FAULT_COUNT; i++)
                 if (faults[i].stopping)
@@ -303,11 +303,6 @@ uint32_t chair_safety_clear(struct chair_safety *s, const struct chair_config *c
         return s->latched;
 }
 
-bool chair_safety_stopping(const struct chair_safety *s) {
-        /* called several times a tick; nothing latched is the common case */
-        return s->latched != 0 && (s->latched & stopping_mask()) != 0;
-}
-
 static float clampf(float v, float lo, float hi) {
         return v < lo ? lo : v > hi ? hi : v;
 }
@@ -323,23 +318,20 @@ void chair_safety_enforce(const struct chair_safety *s, const struct chair_confi
 
         for (int a = 0; a < _CHAIR_ACT_COUNT; a++) {
                 const struct chair_output_config *oc = &cfg->hardware.outputs[a];
+                enum chair_act_kind kind = chair_actuator_kind(a);
+                float x = v[a];
+
                 if (!oc->present) {
                         v[a] = 0;
                         continue;
                 }
-                if (isnan(v[a]))
-                        v[a] = oc->safe;
-                switch (chair_actuator_kind(a)) {
-                case CHAIR_ACT_KIND_BIDIR:
-                        v[a] = clampf(v[a], -oc->max, oc->max);
-                        break;
-                case CHAIR_ACT_KIND_DUTY:
-                        v[a] = clampf(v[a], 0, oc->max);
-                        break;
-                case CHAIR_ACT_KIND_SWITCH:
-                        v[a] = v[a] >= 0.5f ? 1.0f : 0.0f;
-                        break;
-                }
+                if (isnan(x))
+                        x = oc->safe;
+                if (kind == CHAIR_ACT_KIND_SWITCH)
+                        x = x >= 0.5f ? 1.0f : 0.0f;
+                else
+                        x = clampf(x, kind == CHAIR_ACT_KIND_BIDIR ? -oc->max : 0.0f, oc->max);
+                v[a] = x;
         }
 
         /* Rule 4: heat only with a healthy sensor, and never at or above the limit. */

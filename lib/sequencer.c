@@ -367,10 +367,6 @@ void chair_seq_recline_position(enum chair_recline r, float *backrest, float *le
         *legrest = recline_pos[r][1];
 }
 
-bool chair_seq_active(const struct chair_seq *s) {
-        return s->phase != CHAIR_SEQ_IDLE;
-}
-
 double chair_seq_remaining_s(const struct chair_seq *s) {
         if (s->phase == CHAIR_SEQ_IDLE || s->phase == CHAIR_SEQ_ENDING)
                 return 0;

@@ -107,6 +107,9 @@ void chair_seq_abort(struct chair_seq *s);
 /* Backrest and legrest positions (0..1) of a named recline position. */
 void chair_seq_recline_position(enum chair_recline r, float *backrest, float *legrest);
 
-bool chair_seq_active(const struct chair_seq *s);       /* any phase but idle */
+/* Any phase but idle.  Inline: asked several times a tick. */
+static inline bool chair_seq_active(const struct chair_seq *s) {
+        return s->phase != CHAIR_SEQ_IDLE;
+}
 double chair_seq_remaining_s(const struct chair_seq *s);
 enum chair_technique chair_seq_technique(const struct chair_seq *s);

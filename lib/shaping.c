@@ -50,7 +50,8 @@ static float p_loop_min(float err, float gain, float max, float min_v, float dea
 
 void chair_shaper_init(struct chair_shaper *sh, const struct chair_config *cfg) {
         memset(sh, 0, sizeof(*sh));
-        chair_outputs_safe(cfg, &sh->last);
+        chair_outputs_safe(cfg, &sh->safe);
+        sh->last = sh->safe;
 }
 
 static bool present(const struct chair_config *cfg, enum chair_actuator a) {
@@ -103,7 +104,9 @@ void chair_shaper_run(struct chair_shaper *sh, const struct chair_config *cfg, c
                       const struct chair_inputs *in, float carriage_mm, double dt, struct chair_outputs *out) {
         float *v = out->v;
 
-        chair_outputs_safe(cfg, out);
+        /* A copy, not chair_outputs_safe(): a loop over the config's outputs
+         * cost about 110 instructions a tick (docs/performance.md). */
+        *out = sh->safe;
         v[CHAIR_ACT_HEATER] = heater_duty(sh, cfg, in, so->heat, dt);
 
         if (!isnan(so->backrest) && cfg->hardware.inputs.backrest_pos.set)

@@ -20,8 +20,11 @@ struct chair_shaper {
         float heater_i;            /* PI integrator */
         bool pumping[_CHAIR_BAG_COUNT];
         struct chair_outputs last; /* what was written last tick (for slew limits) */
+        struct chair_outputs safe; /* every output at its safe value, the baseline of a tick */
 };
 
+/* cfg must stay as it is for the shaper's life, like the controller's
+ * (control.h): the safe baseline is taken from it once, here. */
 void chair_shaper_init(struct chair_shaper *sh, const struct chair_config *cfg);
 
 /* Compute outputs from setpoints and inputs.  carriage_mm is the estimated position. */

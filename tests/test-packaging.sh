@@ -33,7 +33,7 @@ cleanup() {
         # Never leave the test's packages on the machine, whatever happened.
         if dpkg-query -W -f='${Status}' chaird 2>/dev/null | grep -q installed ||
            dpkg-query -W -f='${Status}' chaird-tools 2>/dev/null | grep -q installed; then
-                DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq chaird chaird-tools >/dev/null 2>&1
+                DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -qq chaird chaird-tools >/dev/null 2>&1
         fi
         rm -rf "$work"
 }
@@ -77,7 +77,7 @@ fi
 grep -qx /usr/bin/chairctl "$work/chaird.list" && fail "chairctl is in chaird, expected only in chaird-tools"
 
 # Install (apt resolves the runtime libraries).
-if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$deb" "$tools_deb" > "$work/install.log" 2>&1; then
+if ! DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$deb" "$tools_deb" > "$work/install.log" 2>&1; then
         cat "$work/install.log"
         echo "FAIL: apt-get install"
         exit 1
@@ -124,7 +124,7 @@ mkdir -p /var/lib/chaird && echo x > /var/lib/chaird/history.json
 
 # Purge, then: no package file left, no /etc/chaird, no state, no enable link;
 # the system user and group stay (Debian policy: never remove system accounts).
-if ! DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq chaird chaird-tools > "$work/purge.log" 2>&1; then
+if ! DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -qq chaird chaird-tools > "$work/purge.log" 2>&1; then
         cat "$work/purge.log"
         fail "apt-get purge"
 fi

@@ -46,20 +46,27 @@ summary() {
         python3 - "$@" <<'PY'
 import json, sys
 counts = {"passed": 0, "failed": 0, "skipped": 0}
+failed = []
 for build in sys.argv[1:]:
     try:
         lines = open(build + "/meson-logs/testlog.json").read().splitlines()
     except OSError:
         counts["failed"] += 1          # a suite that did not run at all is a failure
+        failed.append("%s: no test log (the suite did not run)" % build)
         continue
     for line in lines:
-        r = json.loads(line).get("result")
+        t = json.loads(line)
+        r = t.get("result")
         if r in ("OK", "EXPECTEDFAIL"):
             counts["passed"] += 1
         elif r == "SKIP":
             counts["skipped"] += 1
         else:
             counts["failed"] += 1
+            failed.append("%s: %s (%s)" % (build, t.get("name"), r))
+# The failures by name just above the closing line: CI keeps only the last lines.
+for f in failed:
+    print("FAILED " + f)
 print("%(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)
 PY
 }
