@@ -532,7 +532,7 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
                         c->idle_recline = CHAIR_RECLINE_KEEP;
         }
         if (!force_safe)
-                chair_shaper_slew(&c->shaper, cfg, dt, out);
+                chair_shaper_slew(&c->shaper, dt, out);
         if (chair_selftest_running(&c->selftest)) {
                 selftest_tick(c, &b, in, dt, out);
                 force_safe = chair_safety_stopping(&c->safety);

@@ -52,6 +52,14 @@ void chair_shaper_init(struct chair_shaper *sh, const struct chair_config *cfg) 
         memset(sh, 0, sizeof(*sh));
         chair_outputs_safe(cfg, &sh->safe);
         sh->last = sh->safe;
+        for (int a = 0; a < _CHAIR_ACT_COUNT; a++) {
+                float rate = cfg->hardware.outputs[a].slew_per_s;
+                if (rate > 0 && chair_actuator_kind(a) != CHAIR_ACT_KIND_SWITCH) {
+                        sh->slew_act[sh->n_slew] = (uint8_t) a;
+                        sh->slew_rate[sh->n_slew] = rate;
+                        sh->n_slew++;
+                }
+        }
 }
 
 static bool present(const struct chair_config *cfg, enum chair_actuator a) {
@@ -138,12 +146,10 @@ void chair_shaper_run(struct chair_shaper *sh, const struct chair_config *cfg, c
         airbags(sh, cfg, so, in, v);
 }
 
-void chair_shaper_slew(struct chair_shaper *sh, const struct chair_config *cfg, double dt, struct chair_outputs *out) {
-        for (int a = 0; a < _CHAIR_ACT_COUNT; a++) {
-                float rate = cfg->hardware.outputs[a].slew_per_s;
-                if (rate <= 0 || chair_actuator_kind(a) == CHAIR_ACT_KIND_SWITCH)
-                        continue;
-                float step = rate * (float) dt;
+void chair_shaper_slew(struct chair_shaper *sh, double dt, struct chair_outputs *out) {
+        for (unsigned i = 0; i < sh->n_slew; i++) {
+                int a = sh->slew_act[i];
+                float step = sh->slew_rate[i] * (float) dt;
                 float prev = sh->last.v[a];
                 out->v[a] = clampf(out->v[a], prev - step, prev + step);
         }

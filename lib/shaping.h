@@ -21,6 +21,12 @@ struct chair_shaper {
         bool pumping[_CHAIR_BAG_COUNT];
         struct chair_outputs last; /* what was written last tick (for slew limits) */
         struct chair_outputs safe; /* every output at its safe value, the baseline of a tick */
+        /* The outputs with a slew limit (rate > 0, not a switch) and their
+         * rates, listed once: most chairs limit few or none, and the limiter
+         * then costs nothing per tick. */
+        uint8_t n_slew;
+        uint8_t slew_act[_CHAIR_ACT_COUNT];
+        float slew_rate[_CHAIR_ACT_COUNT];
 };
 
 /* cfg must stay as it is for the shaper's life, like the controller's
@@ -31,9 +37,10 @@ void chair_shaper_init(struct chair_shaper *sh, const struct chair_config *cfg);
 void chair_shaper_run(struct chair_shaper *sh, const struct chair_config *cfg, const struct chair_seq_out *so,
                       const struct chair_inputs *in, float carriage_mm, double dt, struct chair_outputs *out);
 
-/* Apply slew limits toward out from the last written values; safe values pass at once
- * when bypass is set (the supervisor's forced stop must not be slowed down). */
-void chair_shaper_slew(struct chair_shaper *sh, const struct chair_config *cfg, double dt, struct chair_outputs *out);
+/* Limit each slewed output's change from the last written value to rate × dt.
+ * The step does not call it when the outputs are forced safe: a stop must
+ * never be slowed down by a ramp. */
+void chair_shaper_slew(struct chair_shaper *sh, double dt, struct chair_outputs *out);
 
 /* Remember what was finally written this tick. */
 void chair_shaper_commit(struct chair_shaper *sh, const struct chair_outputs *out);
