@@ -7,6 +7,7 @@
 #include "config.h"
 #include "control.h"
 #include "counters.h"
+#include "json-util.h"
 
 _Static_assert(_CHAIR_FAULT_COUNT <= CHAIR_COUNTERS_MAX_FAULTS, "fault codes outgrew the counters");
 
@@ -156,16 +157,6 @@ static struct json_object *num(double v) {
         return json_object_new_double(round(v * 1000.0) / 1000.0);
 }
 
-static int add(struct json_object *o, const char *key, struct json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 static bool part_present(const struct chair_config *cfg, enum chair_actuator a) {
         return !cfg || cfg->hardware.outputs[a].present;
 }
@@ -184,39 +175,39 @@ struct json_object *chair_counters_to_json(const struct chair_counters *c, const
                 struct json_object *x = json_object_new_object();
                 if (!x)
                         goto fail;
-                r |= add(x, "run_s", num(c->act[a].on_s));
-                r |= add(x, "duty_s", num(c->act[a].duty_s));
-                r |= add(x, "starts", json_object_new_int64((int64_t) c->act[a].starts));
+                r |= chair_json_add(x, "run_s", num(c->act[a].on_s));
+                r |= chair_json_add(x, "duty_s", num(c->act[a].duty_s));
+                r |= chair_json_add(x, "starts", json_object_new_int64((int64_t) c->act[a].starts));
                 if (chair_actuator_kind(a) == CHAIR_ACT_KIND_BIDIR)
-                        r |= add(x, "direction_changes", json_object_new_int64((int64_t) c->act[a].direction_changes));
-                r |= add(acts, chair_actuator_name(a), x);
+                        r |= chair_json_add(x, "direction_changes", json_object_new_int64((int64_t) c->act[a].direction_changes));
+                r |= chair_json_add(acts, chair_actuator_name(a), x);
         }
         for (int b = 0; b < _CHAIR_BAG_COUNT && r == 0; b++)
                 if (part_present(cfg, chair_airbag_valve(b)))
-                        r |= add(bags, chair_airbag_name(b), json_object_new_int64((int64_t) c->inflations[b]));
+                        r |= chair_json_add(bags, chair_airbag_name(b), json_object_new_int64((int64_t) c->inflations[b]));
         if (part_present(cfg, CHAIR_ACT_BACKREST))
-                r |= add(recl, "backrest", json_object_new_int64((int64_t) c->act[CHAIR_ACT_BACKREST].starts));
+                r |= chair_json_add(recl, "backrest", json_object_new_int64((int64_t) c->act[CHAIR_ACT_BACKREST].starts));
         if (part_present(cfg, CHAIR_ACT_LEGREST))
-                r |= add(recl, "legrest", json_object_new_int64((int64_t) c->act[CHAIR_ACT_LEGREST].starts));
+                r |= chair_json_add(recl, "legrest", json_object_new_int64((int64_t) c->act[CHAIR_ACT_LEGREST].starts));
         for (int f = 0; f < _CHAIR_FAULT_COUNT && r == 0; f++)
-                r |= add(faults, chair_fault_code(f), json_object_new_int64((int64_t) c->faults[f]));
+                r |= chair_json_add(faults, chair_fault_code(f), json_object_new_int64((int64_t) c->faults[f]));
         if (r != 0)
                 goto fail;
 
-        r |= add(o, "actuators", acts);
+        r |= chair_json_add(o, "actuators", acts);
         acts = NULL;
-        r |= add(o, "motor_run_s", num(chair_counters_motor_s(c)));
-        r |= add(o, "knead_cycles", num(c->knead_cycles));
-        r |= add(o, "tap_cycles", num(c->tap_cycles));
-        r |= add(o, "carriage_travel_mm", num(c->carriage_mm));
-        r |= add(o, "heater_on_s", num(c->act[CHAIR_ACT_HEATER].on_s));
-        r |= add(o, "airbag_inflations", bags);
+        r |= chair_json_add(o, "motor_run_s", num(chair_counters_motor_s(c)));
+        r |= chair_json_add(o, "knead_cycles", num(c->knead_cycles));
+        r |= chair_json_add(o, "tap_cycles", num(c->tap_cycles));
+        r |= chair_json_add(o, "carriage_travel_mm", num(c->carriage_mm));
+        r |= chair_json_add(o, "heater_on_s", num(c->act[CHAIR_ACT_HEATER].on_s));
+        r |= chair_json_add(o, "airbag_inflations", bags);
         bags = NULL;
-        r |= add(o, "recline_travels", recl);
+        r |= chair_json_add(o, "recline_travels", recl);
         recl = NULL;
-        r |= add(o, "sessions", json_object_new_int64((int64_t) c->sessions));
-        r |= add(o, "self_tests", json_object_new_int64((int64_t) c->self_tests));
-        r |= add(o, "faults", faults);
+        r |= chair_json_add(o, "sessions", json_object_new_int64((int64_t) c->sessions));
+        r |= chair_json_add(o, "self_tests", json_object_new_int64((int64_t) c->self_tests));
+        r |= chair_json_add(o, "faults", faults);
         faults = NULL;
         if (r != 0)
                 goto fail;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json-util.h"
 #include "persist.h"
 
 /* A state file larger than this is not ours (the usage log at its cap is ~1 MiB). */
@@ -271,26 +272,6 @@ static int set_aside(const char *dir, const char *name, char *aside, size_t asid
 
 /* ---- JSON helpers ---------------------------------------------------- */
 
-static int add(struct json_object *o, const char *key, struct json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int append(struct json_object *a, struct json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_array_add(a, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 static int get_str(struct json_object *o, const char *key, char *dst, size_t size, bool required) {
         struct json_object *x;
         if (!json_object_object_get_ex(o, key, &x))
@@ -336,7 +317,7 @@ static int get_array(struct json_object *o, const char *key, struct json_object 
 
 static struct json_object *new_file_object(void) {
         struct json_object *o = json_object_new_object();
-        if (o && add(o, "version", json_object_new_int(CHAIR_PERSIST_VERSION)) < 0) {
+        if (o && chair_json_add(o, "version", json_object_new_int(CHAIR_PERSIST_VERSION)) < 0) {
                 json_object_put(o);
                 return NULL;
         }
@@ -347,7 +328,7 @@ static struct json_object *new_file_object(void) {
 
 static struct json_object *counters_to_file(const struct chair_persist *p) {
         struct json_object *o = new_file_object();
-        if (o && add(o, "counters", chair_counters_to_json(&p->counters, NULL)) < 0) {
+        if (o && chair_json_add(o, "counters", chair_counters_to_json(&p->counters, NULL)) < 0) {
                 json_object_put(o);
                 return NULL;
         }
@@ -372,27 +353,27 @@ static struct json_object *history_to_file(const struct chair_persist *p) {
                 struct json_object *x = json_object_new_object();
                 if (!x)
                         goto fail;
-                r |= add(x, "time", json_object_new_int64(f->time));
-                r |= add(x, "code", json_object_new_string(f->code));
-                r |= add(x, "message", json_object_new_string(f->message));
-                r |= add(x, "context", json_object_new_string(f->context));
-                r |= append(fa, x);
+                r |= chair_json_add(x, "time", json_object_new_int64(f->time));
+                r |= chair_json_add(x, "code", json_object_new_string(f->code));
+                r |= chair_json_add(x, "message", json_object_new_string(f->message));
+                r |= chair_json_add(x, "context", json_object_new_string(f->context));
+                r |= chair_json_append(fa, x);
         }
         for (unsigned i = 0; i < p->n_selftests && r == 0; i++) {
                 const struct chair_selftest_record *s = &p->selftests[i];
                 struct json_object *x = json_object_new_object();
                 if (!x)
                         goto fail;
-                r |= add(x, "time", json_object_new_int64(s->time));
-                r |= add(x, "passed", json_object_new_boolean(s->passed));
-                r |= add(x, "summary", json_object_new_string(s->summary));
-                r |= append(st, x);
+                r |= chair_json_add(x, "time", json_object_new_int64(s->time));
+                r |= chair_json_add(x, "passed", json_object_new_boolean(s->passed));
+                r |= chair_json_add(x, "summary", json_object_new_string(s->summary));
+                r |= chair_json_append(st, x);
         }
         if (r != 0)
                 goto fail;
-        r |= add(o, "faults", fa);
+        r |= chair_json_add(o, "faults", fa);
         fa = NULL;
-        r |= add(o, "self_tests", st);
+        r |= chair_json_add(o, "self_tests", st);
         st = NULL;
         if (r != 0)
                 goto fail;
@@ -449,9 +430,9 @@ static int history_from_file(struct chair_persist *p, struct json_object *o) {
 static struct json_object *file_with_array(struct json_object *o, const char *key,
                                            struct json_object *a, int r) {
         if (r == 0 && o && a) {
-                if (add(o, key, a) == 0)
+                if (chair_json_add(o, key, a) == 0)
                         return o;
-                a = NULL;       /* add() took it */
+                a = NULL;       /* chair_json_add() took it */
         }
         json_object_put(a);
         json_object_put(o);
@@ -471,13 +452,13 @@ static struct json_object *usage_to_file(const struct chair_persist *p) {
                         r = -ENOMEM;
                         break;
                 }
-                r |= add(x, "start", json_object_new_int64(u->start));
-                r |= add(x, "program", json_object_new_string(u->program));
-                r |= add(x, "minutes", json_object_new_double(round(u->minutes * 100.0) / 100.0));
-                r |= add(x, "ended", json_object_new_string(u->ended));
+                r |= chair_json_add(x, "start", json_object_new_int64(u->start));
+                r |= chair_json_add(x, "program", json_object_new_string(u->program));
+                r |= chair_json_add(x, "minutes", json_object_new_double(round(u->minutes * 100.0) / 100.0));
+                r |= chair_json_add(x, "ended", json_object_new_string(u->ended));
                 if (u->profile[0])
-                        r |= add(x, "profile", json_object_new_string(u->profile));
-                r |= append(a, x);
+                        r |= chair_json_add(x, "profile", json_object_new_string(u->profile));
+                r |= chair_json_append(a, x);
         }
         return file_with_array(o, "sessions", a, r);
 }
@@ -539,16 +520,16 @@ static struct json_object *profiles_to_file(const struct chair_persist *p) {
                         r = -ENOMEM;
                         break;
                 }
-                r |= add(x, "name", json_object_new_string(f->name));
+                r |= chair_json_add(x, "name", json_object_new_string(f->name));
                 if (f->program[0])
-                        r |= add(x, "program", json_object_new_string(f->program));
+                        r |= chair_json_add(x, "program", json_object_new_string(f->program));
                 if (f->intensity > 0)
-                        r |= add(x, "intensity", json_object_new_int(f->intensity));
+                        r |= chair_json_add(x, "intensity", json_object_new_int(f->intensity));
                 if (f->heat >= 0)
-                        r |= add(x, "heat", json_object_new_boolean(f->heat));
+                        r |= chair_json_add(x, "heat", json_object_new_boolean(f->heat));
                 if (f->shoulder_mm > 0)
-                        r |= add(x, "shoulder_mm", json_object_new_double(round(f->shoulder_mm * 10.0) / 10.0));
-                r |= append(a, x);
+                        r |= chair_json_add(x, "shoulder_mm", json_object_new_double(round(f->shoulder_mm * 10.0) / 10.0));
+                r |= chair_json_append(a, x);
         }
         return file_with_array(o, "profiles", a, r);
 }
