@@ -86,7 +86,7 @@ const struct chair_st_report *chaird_history_selftest(const struct chaird_histor
         return &h->selftest;
 }
 
-static void save_now(struct chaird_history *h) {
+static int save_now(struct chaird_history *h) {
         struct chair_counters total;
 
         chaird_history_counters(h, &total);
@@ -97,6 +97,7 @@ static void save_now(struct chaird_history *h) {
         else if (r == 0 && h->last_save_error)
                 log_info("state saved in %s again", chair_persist_dir(h->p));
         h->last_save_error = r;
+        return r;
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -222,6 +223,35 @@ void chaird_history_expect_profile(struct chaird_history *h, uint32_t token, con
         h->expecting = true;
         h->expect_token = token;
         snprintf(h->expect_profile, sizeof(h->expect_profile), "%s", name);
+}
+
+int chaird_history_forget_profile(struct chaird_history *h, const char *name, int *ret_save) {
+        bool pending = false;
+
+        *ret_save = 0;
+        if (!chair_profile_name_valid(name))
+                return -EINVAL;
+        /* A session under this name would write the profile back when it ends. */
+        if (h->in_session && strcmp(h->session_profile, name) == 0) {
+                h->session_profile[0] = '\0';
+                pending = true;
+        }
+        if (h->expecting && strcmp(h->expect_profile, name) == 0) {
+                h->expecting = false;
+                pending = true;
+        }
+        int r = chair_persist_profile_remove(h->p, name);
+        if (r < 0 && !(r == -ENOENT && pending))
+                return r;
+        log_info("Forgot owner profile \"%s\"%s", name, r < 0 ? " (the session under way will not create it)" : "");
+        if (r < 0)
+                return 0;       /* nothing on disk to rewrite */
+        r = save_now(h);
+        if (r < 0)
+                log_error_errno(r, "Failed to save the state in %s after forgetting profile \"%s\"; "
+                                "it is gone from memory, the save is retried every minute", chair_persist_dir(h->p), name);
+        *ret_save = r;
+        return 0;
 }
 
 int chaird_history_new(struct chaird *d, struct chaird_history **ret) {

@@ -44,6 +44,21 @@ const struct chair_st_report *chaird_history_selftest(const struct chaird_histor
 int chaird_history_use_profile(struct chaird_history *h, struct chair_cmd *cmd);
 void chaird_history_expect_profile(struct chaird_history *h, uint32_t token, const char *name);
 
+/*
+ * Forget (delete) the owner profile name, for an owner who sells the chair or
+ * wants their data gone, and write profiles.json right away rather than at the
+ * next periodic save.  A session running under the profile goes on but no
+ * longer updates or re-creates it.  The usage log keeps its records (they are
+ * statistics; docs/diagnostics.md).
+ *
+ * Returns 0 when the profile was forgotten (also when it did not exist yet but
+ * a session under way would have created it), -ENOENT when there is no profile
+ * of that name, -EINVAL for a bad name.  On 0, *ret_save is the result of the
+ * save (0 or a negative errno, logged here): the profile stays forgotten in
+ * memory and the save is retried with the periodic one.
+ */
+int chaird_history_forget_profile(struct chaird_history *h, const char *name, int *ret_save);
+
 /* "state=running program=lumbar-relief step=2/5 carriage_mm=312 heater_c=38.2 ..." */
 void chaird_fault_context(const struct chair_status *st, const struct chair_programs *progs,
                           char *buf, size_t size);

@@ -227,6 +227,37 @@ static struct pending *pending_add(struct chaird_mqtt *b, const char *id,
         return NULL;
 }
 
+/* Profiles live in the main loop's history (daemon/history.c), not in the
+ * control step: answered here, like diag. */
+static void forget_profile(struct chaird_mqtt *b, struct chaird_history *h, const struct chair_cmd *cmd,
+                           const char *id, const struct chair_mqtt_message *m) {
+        char msg[256];
+        enum chair_err e = CHAIR_OK;
+        int save = 0;
+
+        if (!h) {
+                e = CHAIR_ERR_UNSUPPORTED;
+                snprintf(msg, sizeof(msg), "this daemon keeps no state directory, so it has no profiles");
+        } else {
+                int r = chaird_history_forget_profile(h, cmd->profile, &save);
+                if (r == -ENOENT) {
+                        e = CHAIR_ERR_UNKNOWN_PROFILE;
+                        snprintf(msg, sizeof(msg), "no profile \"%s\"", cmd->profile);
+                } else if (r < 0) {
+                        e = CHAIR_ERR_INVALID_VALUE;
+                        snprintf(msg, sizeof(msg), "profile must be a name of 1..%d characters",
+                                 CHAIR_CMD_PROFILE_MAX - 1);
+                } else if (save < 0) {
+                        e = CHAIR_ERR_INTERNAL;
+                        snprintf(msg, sizeof(msg), "profile \"%s\" forgotten but the state could not be saved (%s); "
+                                 "retrying every minute", cmd->profile, strerror(-save));
+                }
+        }
+        if (e != CHAIR_OK)
+                log_info("Refused command on %s: %s (%s)", m->topic, msg, chair_err_code(e));
+        reply(b, id, e, e != CHAIR_OK ? msg : NULL, m->response_topic, m->correlation, m->correlation_len);
+}
+
 static void on_set(struct chaird_mqtt *b, const struct chair_mqtt_message *m) {
         b->diag.mqtt.commands++;
         char id[CHAIR_CMD_ID_MAX] = "", msg[256] = "";
@@ -251,6 +282,10 @@ static void on_set(struct chaird_mqtt *b, const struct chair_mqtt_message *m) {
                 return;
         }
         struct chaird_history *h = chaird_get_history(b->d);
+        if (cmd.action == CHAIR_ACTION_FORGET_PROFILE) {
+                forget_profile(b, h, &cmd, id, m);
+                return;
+        }
         if (cmd.action == CHAIR_ACTION_START && cmd.profile[0] && h)
                 chaird_history_use_profile(h, &cmd);
         if (cmd.action == CHAIR_ACTION_START && cmd.program == CHAIR_UNSET) {

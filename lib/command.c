@@ -33,6 +33,7 @@ static const char *const err_codes[_CHAIR_ERR_COUNT] = {
         [CHAIR_ERR_UNSUPPORTED] = "unsupported",
         [CHAIR_ERR_INTERNAL] = "internal",
         [CHAIR_ERR_OCCUPIED] = "occupied",
+        [CHAIR_ERR_UNKNOWN_PROFILE] = "unknown_profile",
 };
 
 static const char *const err_messages[_CHAIR_ERR_COUNT] = {
@@ -51,6 +52,7 @@ static const char *const err_messages[_CHAIR_ERR_COUNT] = {
         [CHAIR_ERR_UNSUPPORTED] = "this chair lacks the part the command needs",
         [CHAIR_ERR_INTERNAL] = "internal error",
         [CHAIR_ERR_OCCUPIED] = "the seat must be empty for the self-test",
+        [CHAIR_ERR_UNKNOWN_PROFILE] = "no profile with this name",
 };
 
 static const char *const action_names[_CHAIR_ACTION_COUNT] = {
@@ -63,6 +65,7 @@ static const char *const action_names[_CHAIR_ACTION_COUNT] = {
         [CHAIR_ACTION_CLEAR_FAULTS] = "clear_faults",
         [CHAIR_ACTION_SELF_TEST] = "self_test",
         [CHAIR_ACTION_DIAG] = "diag",
+        [CHAIR_ACTION_FORGET_PROFILE] = "forget_profile",
 };
 
 const char *chair_err_code(enum chair_err e) {
@@ -100,6 +103,7 @@ static const unsigned action_keys[_CHAIR_ACTION_COUNT] = {
         [CHAIR_ACTION_START] = K_PROGRAM | K_MINUTES | K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS | K_PROFILE,
         [CHAIR_ACTION_SET] = K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS,
         [CHAIR_ACTION_RECLINE] = K_POSITION,
+        [CHAIR_ACTION_FORGET_PROFILE] = K_PROFILE,
 };
 
 static const struct {
@@ -243,6 +247,8 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
 
         if (action == CHAIR_ACTION_START && !(seen & (K_PROGRAM | K_PROFILE)))
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "start needs \"program\" (or \"profile\")");
+        if (action == CHAIR_ACTION_FORGET_PROFILE && !(seen & K_PROFILE))
+                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "forget_profile needs \"profile\"");
         if (action == CHAIR_ACTION_RECLINE && !(seen & K_POSITION))
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "recline needs \"position\"");
         if (action == CHAIR_ACTION_SET && !seen)

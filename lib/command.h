@@ -32,6 +32,7 @@ enum chair_err {
         CHAIR_ERR_UNSUPPORTED,     /* the chair lacks the part (recline, heat, ...) */
         CHAIR_ERR_INTERNAL,
         CHAIR_ERR_OCCUPIED,        /* self-test refused: the seat must be empty */
+        CHAIR_ERR_UNKNOWN_PROFILE, /* forget_profile: no profile of that name */
         _CHAIR_ERR_COUNT,
 };
 
@@ -49,6 +50,9 @@ enum chair_action {
         CHAIR_ACTION_CLEAR_FAULTS,
         CHAIR_ACTION_SELF_TEST,
         CHAIR_ACTION_DIAG,         /* answered by the main loop, never reaches the control step */
+        CHAIR_ACTION_FORGET_PROFILE, /* "profile" required; answered by the main loop (daemon/history.c)
+                                      * and never reaches the control step, which would refuse it
+                                      * with unknown_action */
         _CHAIR_ACTION_COUNT,
 };
 
@@ -69,7 +73,8 @@ struct chair_cmd {
         int8_t recline;            /* RECLINE: enum chair_recline */
         /* START: an owner profile ("profile" member, 1..31 bytes), "" when none.
          * The main loop fills unset members from it (daemon/history.c); the
-         * control step ignores it.  With a profile, "program" may be omitted. */
+         * control step ignores it.  With a profile, "program" may be omitted.
+         * FORGET_PROFILE: the profile to delete (always set). */
         char profile[CHAIR_CMD_PROFILE_MAX];
 };
 

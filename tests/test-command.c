@@ -149,6 +149,64 @@ static void test_err_codes(void **state) {
         }
 }
 
+/* forget_profile: exactly one member, "profile", under start's name rules. */
+static void test_forget_profile(void **state) {
+        static const struct {
+                const char *json;
+                enum chair_err err;
+                const char *profile;       /* CHAIR_OK: the name parsed; else a word the message holds */
+        } t[] = {
+                { "{\"action\":\"forget_profile\",\"profile\":\"anna\"}", CHAIR_OK, "anna" },
+                { "{\"id\":\"f1\",\"action\":\"forget_profile\",\"profile\":\"Anna B.\"}", CHAIR_OK, "Anna B." },
+                { "{\"action\":\"forget_profile\",\"profile\":\"0123456789012345678901234567890\"}", CHAIR_OK,
+                  "0123456789012345678901234567890" },
+                /* missing profile */
+                { "{\"action\":\"forget_profile\"}", CHAIR_ERR_INVALID_VALUE, "needs" },
+                { "{\"action\":\"forget_profile\",\"id\":3}", CHAIR_ERR_INVALID_VALUE, "needs" },
+                /* extra members */
+                { "{\"action\":\"forget_profile\",\"profile\":\"anna\",\"program\":\"deep-back\"}",
+                  CHAIR_ERR_INVALID_VALUE, "not a member" },
+                { "{\"action\":\"forget_profile\",\"profile\":\"anna\",\"intensity\":3}",
+                  CHAIR_ERR_INVALID_VALUE, "not a member" },
+                { "{\"action\":\"forget_profile\",\"name\":\"anna\"}", CHAIR_ERR_INVALID_VALUE, "not a member" },
+                /* bad names */
+                { "{\"action\":\"forget_profile\",\"profile\":\"\"}", CHAIR_ERR_INVALID_VALUE, "profile" },
+                { "{\"action\":\"forget_profile\",\"profile\":\"01234567890123456789012345678901\"}",
+                  CHAIR_ERR_INVALID_VALUE, "profile" },
+                { "{\"action\":\"forget_profile\",\"profile\":3}", CHAIR_ERR_INVALID_VALUE, "profile" },
+                { "{\"action\":\"forget_profile\",\"profile\":null}", CHAIR_ERR_INVALID_VALUE, "profile" },
+                { "{\"action\":\"forget_profile\",\"profile\":[\"anna\"]}", CHAIR_ERR_INVALID_VALUE, "profile" },
+                { "{\"action\":\"forget_profile\",\"profile\":\"tab\\there\"}", CHAIR_ERR_INVALID_VALUE, "profile" },
+                { "{\"action\":\"forget_profile\",\"profile\":\"del\\u007f\"}", CHAIR_ERR_INVALID_VALUE, "profile" },
+                /* the action name is exact */
+                { "{\"action\":\"forget-profile\",\"profile\":\"anna\"}", CHAIR_ERR_UNKNOWN_ACTION, "forget-profile" },
+        };
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+                struct chair_cmd cmd;
+                char id[CHAIR_CMD_ID_MAX], msg[256];
+                enum chair_err e = chair_cmd_parse(t[i].json, strlen(t[i].json), &progs, &cmd, id, sizeof(id),
+                                                   msg, sizeof(msg));
+                if (e != t[i].err)
+                        fail_msg("case %zu %s: got %s (%s), want %s", i, t[i].json, chair_err_code(e), msg,
+                                 chair_err_code(t[i].err));
+                if (e != CHAIR_OK) {
+                        if (!strstr(msg, t[i].profile))
+                                fail_msg("case %zu %s: message \"%s\" lacks \"%s\"", i, t[i].json, msg, t[i].profile);
+                        continue;
+                }
+                assert_int_equal(cmd.action, CHAIR_ACTION_FORGET_PROFILE);
+                assert_string_equal(cmd.profile, t[i].profile);
+                assert_int_equal(cmd.program, CHAIR_UNSET);
+                assert_int_equal(cmd.minutes, CHAIR_UNSET);
+                assert_int_equal(cmd.intensity, CHAIR_UNSET);
+                assert_int_equal(cmd.heat, CHAIR_UNSET);
+                assert_int_equal(cmd.recline, CHAIR_UNSET);
+        }
+        assert_string_equal(chair_action_name(CHAIR_ACTION_FORGET_PROFILE), "forget_profile");
+        assert_string_equal(chair_err_code(CHAIR_ERR_UNKNOWN_PROFILE), "unknown_profile");
+        assert_non_null(strstr(chair_err_message(CHAIR_ERR_UNKNOWN_PROFILE), "profile"));
+}
+
 static void test_too_large(void **state) {
         /* a valid command padded with whitespace beyond the limit: size is checked first */
         size_t n = CHAIR_CMD_MAX_BYTES + 1;
@@ -214,6 +272,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_table),
                 cmocka_unit_test(test_every_action_named),
                 cmocka_unit_test(test_err_codes),
+                cmocka_unit_test(test_forget_profile),
                 cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_minutes_limited_by_config),
                 cmocka_unit_test(test_id_too_long_and_not_nul_terminated),

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "body.h"
@@ -387,6 +388,46 @@ static void test_unknown_program_and_busy(void **state) {
         rig_free(r);
 }
 
+/* Actions the main loop answers (diag, forget_profile) and garbage: should one
+ * ever reach the step, it is refused with unknown_action and changes nothing. */
+static void test_main_loop_actions_refused(void **state) {
+        static const int actions[] = { CHAIR_ACTION_DIAG, CHAIR_ACTION_FORGET_PROFILE, _CHAIR_ACTION_COUNT,
+                                       _CHAIR_ACTION_COUNT + 7, -1 };
+        for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+                struct chair_cmd c = cmd(CHAIR_ACTION_STOP);
+                c.action = (enum chair_action) actions[i];
+                snprintf(c.profile, sizeof(c.profile), "anna");
+
+                /* idle: nothing moves */
+                struct rig *r = rig_new(NULL);
+                rig_run(r, 2);
+                assert_true(is_idle(r));
+                struct chair_sim_truth before = r->truth;
+                assert_int_equal(rig_cmd(r, &c), CHAIR_ERR_UNKNOWN_ACTION);
+                for (int t = 0; t < 200; t++) {
+                        rig_tick(r, NULL, 0);
+                        assert_true(r->st.all_safe);
+                }
+                assert_true(is_idle(r));
+                assert_float_equal(r->truth.carriage_mm, before.carriage_mm, 0.01);
+                assert_float_equal(r->truth.backrest, before.backrest, 0.001);
+                assert_int_equal(r->sessions_ended, 0);
+                rig_free(r);
+
+                /* running: the session goes on as it was */
+                r = running_rig("long");
+                uint8_t intensity = r->st.intensity;
+                int16_t program = r->st.program;
+                assert_int_equal(rig_cmd(r, &c), CHAIR_ERR_UNKNOWN_ACTION);
+                assert_true(is_running(r));
+                assert_int_equal(r->st.program, program);
+                assert_int_equal(r->st.intensity, intensity);
+                assert_int_equal(r->sessions_ended, 0);
+                assert_int_equal(r->faults_seen, 0);
+                rig_free(r);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_session_completes),
@@ -408,6 +449,7 @@ int main(void) {
                 cmocka_unit_test(test_scan_finds_body),
                 cmocka_unit_test(test_programs_swap_only_when_idle),
                 cmocka_unit_test(test_unknown_program_and_busy),
+                cmocka_unit_test(test_main_loop_actions_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -639,6 +639,91 @@ def test_chairctl(tmp):
         b.stop()
 
 
+def profile_names(tmp):
+    try:
+        with open(os.path.join(tmp, "profiles.json")) as f:
+            return [p["name"] for p in json.load(f)["profiles"]]
+    except FileNotFoundError:
+        return []
+
+
+def wait_idle_state(b, timeout=30):
+    wait_for("idle", lambda: (state(b) or {}).get("state") == "idle", timeout)
+
+
+def test_profiles(tmp):
+    """forget_profile over MQTT and chairctl: the profile is gone from disk at once, its
+    usage records stay, and a start naming only that profile is refused again."""
+    b = Broker(tmp).start()
+    c = Chair(tmp, b, time_scale=20).start()
+    env = {"CHAIRCTL_BROKER": "127.0.0.1:%d" % b.port, "CHAIRCTL_CHAIR": CHAIR, "HOME": tmp,
+           "XDG_CONFIG_HOME": ""}
+    try:
+        wait_online(b)
+        # a session under a new profile creates it when the session ends
+        expect_reply(b, {"action": "start", "program": "lumbar-relief", "minutes": 5, "intensity": 2,
+                         "profile": "anna"}, corr="p1")
+        expect_reply(b, {"action": "stop"}, corr="p2")
+        wait_idle_state(b)
+        wait_for("profile anna saved", lambda: "anna" in profile_names(tmp))
+        # the profile alone starts its program
+        expect_reply(b, {"action": "start", "profile": "anna"}, corr="p3")
+        expect_reply(b, {"action": "stop"}, corr="p4")
+        wait_idle_state(b)
+
+        r = expect_reply(b, {"action": "forget_profile", "profile": "anna", "id": "f1"}, corr="p5")
+        check(r.get("id") == "f1", "id not echoed: %r" % r)
+        # written right away, not at the next periodic save
+        check("anna" not in profile_names(tmp), "anna still in profiles.json: %r" % profile_names(tmp))
+        with open(os.path.join(tmp, "usage.json")) as f:
+            usage = [u.get("profile") for u in json.load(f)["sessions"]]
+        check(usage.count("anna") == 2, "usage records under anna should stay: %r" % usage)
+        r = expect_reply(b, {"action": "start", "profile": "anna"}, code="unknown_program", corr="p6")
+        check("the profile has none yet" in r["error"]["message"], "message: %r" % r)
+        check((state(b) or {}).get("state") == "idle", "a refused start moved the chair")
+        r = expect_reply(b, {"action": "forget_profile", "profile": "anna"}, code="unknown_profile", corr="p7")
+        check("anna" in r["error"]["message"], "message should name the profile: %r" % r)
+        expect_reply(b, {"action": "forget_profile"}, code="invalid_value", corr="p8")
+        expect_reply(b, {"action": "forget_profile", "profile": "anna", "program": "lumbar-relief"},
+                     code="invalid_value", corr="p9")
+        expect_reply(b, {"action": "forget_profile", "profile": ""}, code="invalid_value", corr="p10")
+
+        # forgotten while its first session runs: the session's end does not create it
+        expect_reply(b, {"action": "start", "program": "lumbar-relief", "minutes": 5, "profile": "carl"},
+                     corr="p11")
+        expect_reply(b, {"action": "forget_profile", "profile": "carl"}, corr="p12")
+        check(state(b)["state"] in IN_SESSION, "forget_profile must not touch the session: %r" % state(b))
+        expect_reply(b, {"action": "stop"}, corr="p13")
+        wait_idle_state(b)
+        time.sleep(0.5)
+        check("carl" not in profile_names(tmp), "carl re-created at the session's end: %r" % profile_names(tmp))
+
+        # chairctl
+        r = ctl(b, "start", "lumbar-relief", "--minutes", "5", "--profile", "bob", env=env)
+        check(r.returncode == 0, "start --profile bob: %r" % (r,))
+        check(ctl(b, "stop", env=env).returncode == 0, "stop")
+        wait_idle_state(b)
+        wait_for("profile bob saved", lambda: "bob" in profile_names(tmp))
+        r = ctl(b, "forget-profile", "bob", env=env)
+        check(r.returncode == 0, "forget-profile bob: %r" % (r,))
+        check("bob" not in profile_names(tmp), "bob still in profiles.json")
+        r = ctl(b, "forget-profile", "bob", env=env)
+        check(r.returncode == 1 and "unknown_profile" in r.stderr and "bob" in r.stderr,
+              "second forget-profile: %r" % (r,))
+        r = ctl(b, "forget-profile", env=env)
+        check(r.returncode == 2, "forget-profile without a name: %r" % (r,))
+
+        # still gone after a restart
+        check(c.stop() == 0, "chaird did not exit cleanly")
+        c = Chair(tmp, b, time_scale=20).start()
+        wait_online(b)
+        r = ctl(b, "diag", "--json", env=env)
+        check(r.returncode == 0 and json.loads(r.stdout)["profiles"] == [], "profiles after a restart: %r" % (r,))
+    finally:
+        c.stop()
+        b.stop()
+
+
 TESTS = {
     "commands": test_commands,
     "retained": test_retained,
@@ -647,6 +732,7 @@ TESTS = {
     "acl": test_acl,
     "tls": test_tls,
     "chairctl": test_chairctl,
+    "profiles": test_profiles,
     "valgrind": test_valgrind,
 }
 

@@ -577,6 +577,59 @@ static void test_profiles(void **state) {
         chair_persist_free(p);
 }
 
+/* A forgotten profile is gone from disk, not only from memory (chairctl forget-profile). */
+static void test_profile_remove_persists(void **state) {
+        char *dir = make_dir();
+        struct chair_persist *p = open_loaded(dir, 0, NULL, 0);
+        static const char *const names[] = { "anna", "bob", "carl" };
+
+        for (size_t i = 0; i < 3; i++) {
+                struct chair_profile f = { .intensity = (int8_t) (i + 1), .heat = 1, .shoulder_mm = 400.0f + (float) i };
+                snprintf(f.name, sizeof(f.name), "%s", names[i]);
+                snprintf(f.program, sizeof(f.program), "lumbar-relief");
+                assert_int_equal(chair_persist_profile_set(p, &f), 0);
+        }
+        assert_int_equal(chair_persist_save(p, false), 0);
+        chair_persist_free(p);
+
+        p = open_loaded(dir, 0, NULL, 0);
+        assert_int_equal(chair_persist_n_profiles(p), 3);
+        assert_int_equal(chair_persist_save(p, false), 0);     /* files never written yet */
+        assert_false(chair_persist_dirty(p));
+        assert_int_equal(chair_persist_profile_remove(p, "nobody"), -ENOENT);
+        assert_false(chair_persist_dirty(p));           /* nothing removed, nothing to write */
+        assert_int_equal(chair_persist_profile_remove(p, "bob"), 0);
+        assert_true(chair_persist_dirty(p));
+        assert_int_equal(chair_persist_save(p, false), 0);
+        chair_persist_free(p);
+
+        char *text = read_file(dir, "profiles.json");
+        assert_non_null(text);
+        assert_null(strstr(text, "bob"));
+        assert_non_null(strstr(text, "carl"));
+        free(text);
+        p = open_loaded(dir, 0, NULL, 0);
+        assert_int_equal(chair_persist_n_profiles(p), 2);
+        assert_null(chair_persist_profile_find(p, "bob"));
+        const struct chair_profile *a = chair_persist_profile_find(p, "anna"), *c = chair_persist_profile_find(p, "carl");
+        assert_non_null(a);
+        assert_non_null(c);
+        assert_int_equal(a->intensity, 1);
+        assert_int_equal(c->intensity, 3);
+        assert_float_equal(c->shoulder_mm, 402.0f, 0.01);
+
+        /* the last ones too: an empty profiles file, not a stale one */
+        assert_int_equal(chair_persist_profile_remove(p, "anna"), 0);
+        assert_int_equal(chair_persist_profile_remove(p, "carl"), 0);
+        assert_int_equal(chair_persist_save(p, false), 0);
+        chair_persist_free(p);
+        p = open_loaded(dir, 0, NULL, 0);
+        assert_int_equal(chair_persist_n_profiles(p), 0);
+        assert_null(chair_persist_profile_find(p, "anna"));
+        chair_persist_free(p);
+        remove_dir(dir);
+}
+
 /* ---- the crash test --------------------------------------------------------- */
 
 #define CRASH_KILLS 1000
@@ -769,6 +822,7 @@ int main(void) {
                 cmocka_unit_test(test_usage_summary),
                 cmocka_unit_test(test_usage_log_is_capped),
                 cmocka_unit_test(test_profiles),
+                cmocka_unit_test(test_profile_remove_persists),
                 cmocka_unit_test(test_crash_leaves_old_or_new),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -904,6 +904,7 @@ static void usage(FILE *f) {
               "                          (exit 1 when a part fails)\n"
               "  set KEY=VALUE...        intensity=1..5 speed=1..5 heat=on|off focus=L4|none\n"
               "  recline upright|relax|zero-gravity\n"
+              "  forget-profile NAME     delete the owner profile NAME (its usage records stay)\n"
               "  status [--json]         current state\n"
               "  watch                   live view until the session ends\n"
               "  programs [--json]       programs the chair knows\n"
@@ -1013,6 +1014,13 @@ int main(int argc, char **argv) {
                 }
                 request_cmd = simple("recline");
                 json_object_object_add(request_cmd, "position", json_object_new_string(args[0]));
+        } else if (!strcmp(cmd, "forget-profile")) {
+                if (nargs != 1) {
+                        fprintf(stderr, "chairctl: forget-profile NAME\n");
+                        return EXIT_USAGE;
+                }
+                request_cmd = simple("forget_profile");
+                json_object_object_add(request_cmd, "profile", json_object_new_string(args[0]));
         } else if (!strcmp(cmd, "stop") || !strcmp(cmd, "pause") || !strcmp(cmd, "resume"))
                 request_cmd = simple(cmd);
         else if (!strcmp(cmd, "clear-faults"))
@@ -1036,7 +1044,8 @@ int main(int argc, char **argv) {
                 usage(stderr);
                 return EXIT_USAGE;
         }
-        if (request_cmd && nargs > 0 && strcmp(cmd, "start") && strcmp(cmd, "set") && strcmp(cmd, "recline")) {
+        if (request_cmd && nargs > 0 && strcmp(cmd, "start") && strcmp(cmd, "set") && strcmp(cmd, "recline") &&
+            strcmp(cmd, "forget-profile")) {
                 fprintf(stderr, "chairctl: %s takes no arguments\n", cmd);
                 return EXIT_USAGE;
         }
