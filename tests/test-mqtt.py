@@ -10,6 +10,7 @@ Usage: test-mqtt.py [TEST...]   (default: all).  Exit 77 when mosquitto or
 the clients are missing.
 """
 import json
+import queue
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BUILD = os.environ.get("CHAIRD_BUILD_ROOT", os.path.join(os.path.dirname(__file__), "..", "build"))
@@ -202,6 +204,68 @@ def sub(broker, topics, count=1, timeout=5, user=None, tls=None, retained_only=F
     return out
 
 
+LISTENERS = []    # closed at exit whatever happened: an orphan would hold meson's pipes open
+
+
+class Listener:
+    """A mosquitto_sub that is known to be subscribed before the test goes on.
+
+    A fixed sleep after starting mosquitto_sub races with its SUBSCRIBE on a
+    loaded machine (messages published in between are lost): ready() publishes
+    to a private sentinel topic until the subscriber prints it."""
+
+    def __init__(self, broker, topics, user=None, tls=None):
+        self.broker, self.user, self.tls = broker, user, tls
+        self.sentinel = "test/listener/%d/%d" % (os.getpid(), id(self))
+        a = ["mosquitto_sub"] + client_args(broker, user, tls) + ["-F", "%j", "-t", self.sentinel]
+        for t in topics:
+            a += ["-t", t]
+        self.proc = subprocess.Popen(a, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        LISTENERS.append(self)
+        self.q = queue.Queue()
+        self.early = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            try:
+                self.q.put(json.loads(line))
+            except ValueError:
+                pass
+
+    def ready(self, timeout=20):
+        end = time.time() + timeout
+        while time.time() < end:
+            pub(self.broker, self.sentinel, "ping", user=self.user, tls=self.tls)
+            try:
+                while True:
+                    m = self.q.get(timeout=0.3)
+                    if m.get("topic") == self.sentinel:
+                        return self
+                    self.early.append(m)        # retained, or sent before the sentinel: kept
+            except queue.Empty:
+                pass
+        raise Fail("mosquitto_sub did not subscribe within %d s" % timeout)
+
+    def collect(self, count, timeout):
+        """Up to count messages (not the sentinel's) arriving within timeout seconds."""
+        out, end = self.early[:count], time.time() + timeout
+        del self.early[:count]
+        while len(out) < count and time.time() < end:
+            try:
+                m = self.q.get(timeout=max(0.01, end - time.time()))
+            except queue.Empty:
+                break
+            if m.get("topic") != self.sentinel:
+                out.append(m)
+        return out
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
 def payload_json(msg):
     p = msg.get("payload")
     return p if isinstance(p, (dict, list)) else json.loads(p)
@@ -357,14 +421,11 @@ def test_commands(tmp):
 
         # rate_limited: 60 commands at once through one connection
         lines = "\n".join(json.dumps({"action": "diag", "id": i}) for i in range(60)) + "\n"
-        collector = subprocess.Popen(["mosquitto_sub"] + client_args(b) +
-                                     ["-t", BASE + "/reply", "-C", "60", "-W", "8"],
-                                     stdout=subprocess.PIPE, text=True)
-        time.sleep(0.5)
+        collector = Listener(b, [BASE + "/reply"]).ready()
         subprocess.run(["mosquitto_pub"] + client_args(b) + ["-t", BASE + "/set", "-q", "1", "-l"],
                        input=lines, text=True, check=True)
-        out, _ = collector.communicate(timeout=15)
-        replies = [json.loads(x) for x in out.splitlines() if x.strip()]
+        replies = [payload_json(m) for m in collector.collect(60, 15)]
+        collector.close()
         limited = [r for r in replies if not r["ok"] and r["error"]["code"] == "rate_limited"]
         accepted = [r for r in replies if r["ok"]]
         check(limited, "no rate_limited among %d replies" % len(replies))
@@ -373,14 +434,12 @@ def test_commands(tmp):
         # discovery, republished when Home Assistant comes online
         disc = payload_json(retained(b, "homeassistant/device/%s/config" % CHAIR))
         check("cmps" in disc and "dev" in disc and "o" in disc, "discovery keys %r" % list(disc))
-        live = subprocess.Popen(["mosquitto_sub"] + client_args(b) +
-                                ["-t", "homeassistant/device/%s/config" % CHAIR, "-C", "2", "-W", "6",
-                                 "-F", "%r"], stdout=subprocess.PIPE, text=True)
-        time.sleep(0.5)
+        live = Listener(b, ["homeassistant/device/%s/config" % CHAIR]).ready()
         pub(b, "homeassistant/status", "online")
-        out, _ = live.communicate(timeout=10)
-        check(out.split() == ["1", "0"], "discovery not republished on homeassistant/status (retain flags %r)"
-              % out.split())
+        flags = [m.get("retain") for m in live.collect(2, 15)]
+        live.close()
+        check(flags == [1, 0], "discovery not republished on homeassistant/status (retain flags %r)"
+              % flags)
         check(c.stop() == 0, "chaird did not exit 0 on SIGTERM")
         m = retained(b, BASE + "/availability")
         check(m and m["payload"] == "offline", "no clean offline on SIGTERM: %r" % m)
@@ -766,6 +825,8 @@ def main():
                 shutil.rmtree(tmp, ignore_errors=True)
         except Exception as e:   # report every failure with its logs kept
             failed += 1
+            for listener in LISTENERS:
+                listener.close()
             print("FAIL %s: %s (logs in %s)" % (n, e, tmp))
             for f in sorted(os.listdir(tmp)):
                 if f.endswith(".log"):
