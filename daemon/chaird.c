@@ -90,6 +90,11 @@ struct chaird {
         uint32_t next_token;
         uint32_t run_token;             /* token of the --run start command, 0 = none */
         bool session_active;            /* between session_started and session_ended events */
+        /* The session's program and step as its events told them: a fault that ends the
+         * session arrives after the status already reads idle, and its log line must
+         * still name them (CHAIR_PROGRAM, CHAIR_STEP).  -1/0 when no session to name. */
+        int16_t log_program;
+        uint16_t log_step;
         bool stopping;                  /* SIGTERM/SIGINT: the control thread is being stopped */
 
         bool test_hooks;                /* CHAIRD_TEST_HOOKS=1: SIGUSR1 stalls the control thread */
@@ -185,6 +190,13 @@ static const char *program_id(const struct chair_programs *p, int idx) {
         if (!p || idx < 0 || (size_t) idx >= p->n)
                 return "?";
         return p->v[idx].id;
+}
+
+/* CHAIR_PROGRAM for a log line: the running program, else the one the session's own
+ * events named; NULL (no field rather than "?") when there is none. */
+static const char *log_program_id(const struct chaird *d) {
+        int idx = d->status.program >= 0 ? d->status.program : d->log_program;
+        return idx >= 0 ? program_id(d->programs_running, idx) : NULL;
 }
 
 static void format_faults(uint32_t mask, char *buf, size_t size) {
@@ -374,6 +386,8 @@ static void log_event(struct chaird *d, const struct chair_event *ev) {
                                  chair_err_message(ev->result.err));
                 break;
         case CHAIR_EVENT_SESSION_STARTED:
+                d->log_program = ev->started.program;
+                d->log_step = 0;
                 f.program = program_id(progs, ev->started.program);
                 log_full(LOG_INFO, 0, &f, "session started: %s, %u:%02u planned", f.program,
                          ev->started.planned_s / 60, ev->started.planned_s % 60);
@@ -382,23 +396,29 @@ static void log_event(struct chaird *d, const struct chair_event *ev) {
                 log_info("body scan done: shoulder line at %.0f mm", ev->scan.shoulder_mm);
                 break;
         case CHAIR_EVENT_STEP:
-                f.program = program_id(progs, d->status.program);
+                d->log_step = ev->step.index + 1;
+                f.program = log_program_id(d);
                 f.step = ev->step.index + 1;
                 log_full(LOG_INFO, 0, &f, "step %u: %s", (unsigned) ev->step.index + 1,
                          chair_technique_name(ev->step.technique));
                 break;
         case CHAIR_EVENT_SESSION_ENDED:
-                f.program = program_id(progs, d->status.program);
+                f.program = log_program_id(d);
                 log_full(LOG_INFO, 0, &f, "session ended (%s) after %.0f s",
                          chair_end_reason_name(ev->ended.reason), ev->ended.elapsed_s);
+                /* a fault ending the session is reported next and keeps the names */
+                if (ev->ended.reason != CHAIR_END_FAULT)
+                        d->log_program = -1;
                 break;
         case CHAIR_EVENT_FAULT: {
                 char ctx[160];
                 chaird_fault_context(&d->status, progs, ctx, sizeof(ctx));
                 f.fault = chair_fault_code(ev->fault.code);
-                f.program = program_id(progs, d->status.program);
-                f.step = d->status.step;
+                f.program = log_program_id(d);
+                f.step = d->status.program >= 0 ? d->status.step : f.program ? d->log_step : 0;
                 f.context = ctx;
+                if (d->status.program < 0)
+                        d->log_program = -1;
                 log_full(LOG_WARNING, 0, &f, "fault: %s: %s (%s)", f.fault, chair_fault_message(ev->fault.code), ctx);
                 break;
         }
@@ -828,6 +848,7 @@ static int run(int argc, char *argv[]) {
         if (!d)
                 return log_error_errno(-ENOMEM, "Out of memory");
         d->wake_fd = -1;
+        d->log_program = -1;
         d->start_ns = now_ns();
         d->test_hooks = test_hooks;
         d->test_dump = getenv("CHAIRD_TEST_DUMP");
