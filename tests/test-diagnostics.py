@@ -25,8 +25,15 @@ def diag(b, env):
 
 
 def sim(b, payload):
-    H.pub(b, H.BASE + "/sim/set", json.dumps(payload))
-    time.sleep(0.3)
+    """Change the simulated plant and wait for the daemon's answer (a fire-and-forget
+    publish and a fixed sleep race on a loaded machine); the plant takes the
+    change on the next tick."""
+    H.expect_reply(b, payload, topic=H.BASE + "/sim/set", corr="sim")
+    time.sleep(0.1)
+
+
+def faults_now(b):
+    return [f["code"] for f in (H.state(b) or {}).get("faults", [])]
 
 
 def wait_idle(b, env, timeout=60):
@@ -51,6 +58,7 @@ def test_diagnostics(tmp):
         r = ctl(b, "self-test", env=env)
         check(r.returncode == 1 and "occupied" in r.stderr, "self-test while seated: %r" % (r,))
         sim(b, {"occupied": False})
+        H.wait_for("empty seat", lambda: (H.state(b) or {}).get("occupied") is False)
         r = ctl(b, "self-test", env=env, timeout=120)
         check(r.returncode == 0 and "passed" in r.stdout and "carriage" in r.stdout, "self-test: %r" % (r,))
         # a stalled carriage fails it, and says why
@@ -62,6 +70,7 @@ def test_diagnostics(tmp):
         check(rep["event"] == "self_test" and not rep["passed"] and part["result"] == "fail" and
               "encoder" in part["reason"], "report: %r" % rep)
         sim(b, {"stall": "none", "occupied": True})
+        H.wait_for("seated", lambda: (H.state(b) or {}).get("occupied") is True)
 
         # a session under a new profile; the profile remembers it
         r = ctl(b, "start", "lumbar-relief", "--minutes", "1", "--intensity", "2", "--profile", "anna", env=env)
@@ -69,6 +78,7 @@ def test_diagnostics(tmp):
         wait_idle(b, env)
         # a heater sensor fault: into the history with its context
         sim(b, {"heater_sensor": "open"})
+        H.wait_for("heater sensor fault", lambda: "heater_sensor" in faults_now(b))
         sim(b, {"heater_sensor": "ok"})
         # the profile alone starts its program
         r = ctl(b, "start", "--profile", "anna", env=env)
