@@ -90,11 +90,11 @@ struct chaird {
         uint32_t next_token;
         uint32_t run_token;             /* token of the --run start command, 0 = none */
         bool session_active;            /* between session_started and session_ended events */
-        /* The session's program and step as its events told them: a fault that ends the
-         * session arrives after the status already reads idle, and its log line must
-         * still name them (CHAIR_PROGRAM, CHAIR_STEP).  -1/0 when no session to name. */
+        /* The session's program as its start event named it: the session_ended line
+         * comes when the status may already read idle (a fault's reaction), and must
+         * still name it (CHAIR_PROGRAM).  -1 when no session.  Fault lines take
+         * theirs from the event (chair_fault_where). */
         int16_t log_program;
-        uint16_t log_step;
         bool stopping;                  /* SIGTERM/SIGINT: the control thread is being stopped */
 
         bool test_hooks;                /* CHAIRD_TEST_HOOKS=1: SIGUSR1 stalls the control thread */
@@ -387,7 +387,6 @@ static void log_event(struct chaird *d, const struct chair_event *ev) {
                 break;
         case CHAIR_EVENT_SESSION_STARTED:
                 d->log_program = ev->started.program;
-                d->log_step = 0;
                 f.program = program_id(progs, ev->started.program);
                 log_full(LOG_INFO, 0, &f, "session started: %s, %u:%02u planned", f.program,
                          ev->started.planned_s / 60, ev->started.planned_s % 60);
@@ -396,7 +395,6 @@ static void log_event(struct chaird *d, const struct chair_event *ev) {
                 log_info("body scan done: shoulder line at %.0f mm", ev->scan.shoulder_mm);
                 break;
         case CHAIR_EVENT_STEP:
-                d->log_step = ev->step.index + 1;
                 f.program = log_program_id(d);
                 f.step = ev->step.index + 1;
                 log_full(LOG_INFO, 0, &f, "step %u: %s", (unsigned) ev->step.index + 1,
@@ -406,19 +404,15 @@ static void log_event(struct chaird *d, const struct chair_event *ev) {
                 f.program = log_program_id(d);
                 log_full(LOG_INFO, 0, &f, "session ended (%s) after %.0f s",
                          chair_end_reason_name(ev->ended.reason), ev->ended.elapsed_s);
-                /* a fault ending the session is reported next and keeps the names */
-                if (ev->ended.reason != CHAIR_END_FAULT)
-                        d->log_program = -1;
+                d->log_program = -1;
                 break;
         case CHAIR_EVENT_FAULT: {
                 char ctx[160];
-                chaird_fault_context(&d->status, progs, ctx, sizeof(ctx));
+                chaird_fault_context(&d->status, &ev->fault.where, progs, ctx, sizeof(ctx));
                 f.fault = chair_fault_code(ev->fault.code);
-                f.program = log_program_id(d);
-                f.step = d->status.program >= 0 ? d->status.step : f.program ? d->log_step : 0;
+                f.program = ev->fault.where.program >= 0 ? program_id(progs, ev->fault.where.program) : NULL;
+                f.step = ev->fault.where.step;
                 f.context = ctx;
-                if (d->status.program < 0)
-                        d->log_program = -1;
                 log_full(LOG_WARNING, 0, &f, "fault: %s: %s (%s)", f.fault, chair_fault_message(ev->fault.code), ctx);
                 break;
         }

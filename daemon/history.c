@@ -47,16 +47,16 @@ static const char *program_id(const struct chair_programs *progs, int idx) {
         return progs && idx >= 0 && (size_t) idx < progs->n ? progs->v[idx].id : NULL;
 }
 
-void chaird_fault_context(const struct chair_status *st, const struct chair_programs *progs,
-                          char *buf, size_t size) {
-        const char *prog = program_id(progs, st->program);
-        int n = snprintf(buf, size, "state=%s", chair_state_name(st->state));
+void chaird_fault_context(const struct chair_status *st, const struct chair_fault_where *where,
+                          const struct chair_programs *progs, char *buf, size_t size) {
+        const char *prog = program_id(progs, where->program);
+        int n = snprintf(buf, size, "state=%s", chair_state_name(where->state));
 
         if (n < 0 || (size_t) n >= size)
                 return;
         if (prog)
                 n += snprintf(buf + n, size - (size_t) n, " program=%s step=%u/%u elapsed_s=%.0f", prog,
-                              (unsigned) st->step, (unsigned) st->steps, st->elapsed_s);
+                              (unsigned) where->step, (unsigned) where->steps, where->elapsed_s);
         if ((size_t) n < size)
                 n += snprintf(buf + n, size - (size_t) n, " carriage_mm=%.0f depth=%.2f heater_c=%.1f"
                               " backrest=%.2f occupied=%d estop=%d obstacle=%d", st->carriage_mm,
@@ -179,7 +179,7 @@ static void on_event(void *userdata, const struct chair_event *ev) {
                 struct chair_status st;
                 char ctx[160];
                 chaird_status(h->d, &st);
-                chaird_fault_context(&st, chaird_programs_running(h->d), ctx, sizeof(ctx));
+                chaird_fault_context(&st, &ev->fault.where, chaird_programs_running(h->d), ctx, sizeof(ctx));
                 chair_persist_add_fault(h->p, (int64_t) time(NULL), chair_fault_code(ev->fault.code),
                                         chair_fault_message(ev->fault.code), ctx);
                 break;

@@ -59,6 +59,8 @@ void chaird_history_expect_profile(struct chaird_history *h, uint32_t token, con
  */
 int chaird_history_forget_profile(struct chaird_history *h, const char *name, int *ret_save);
 
-/* "state=running program=lumbar-relief step=2/5 carriage_mm=312 heater_c=38.2 ..." */
-void chaird_fault_context(const struct chair_status *st, const struct chair_programs *progs,
-                          char *buf, size_t size);
+/* "state=running program=lumbar-relief step=2/5 carriage_mm=312 heater_c=38.2 ...":
+ * the state and session from the fault event's where (what the chair was doing
+ * when the fault was detected), the readings from the status after that tick. */
+void chaird_fault_context(const struct chair_status *st, const struct chair_fault_where *where,
+                          const struct chair_programs *progs, char *buf, size_t size);

@@ -43,6 +43,10 @@ struct chair_ctl {
         double unoccupied_s;
         enum chair_end_reason end_reason;
         uint32_t emitted_faults;        /* latched faults already reported as events */
+        /* What the chair was doing when the faults not yet reported were detected
+         * (noted before the supervisor's reaction changes it). */
+        struct chair_fault_where where;
+        bool where_noted;
 
         /* Recline commanded while no session runs. */
         enum chair_recline idle_recline;
@@ -406,18 +410,43 @@ static enum chair_state current_state(const struct chair_ctl *c) {
         return CHAIR_STATE_IDLE;
 }
 
+/* Note what the chair is doing for the next fault events, unless a note is
+ * already waiting (the first detection's view is the one that counts). */
+static void note_fault_where(struct chair_ctl *c) {
+        const struct chair_seq *s = &c->seq;
+        bool session = chair_seq_active(s);
+
+        if (c->where_noted)
+                return;
+        c->where = (struct chair_fault_where) {
+                .state = c->state,
+                .program = session ? s->prog_index : -1,
+                .step = session && (s->phase == CHAIR_SEQ_RUNNING || s->phase == CHAIR_SEQ_PAUSED ||
+                                    s->phase == CHAIR_SEQ_ENDING) ? (uint16_t) (s->step + 1) : 0,
+                .steps = session && s->prog ? (uint16_t) s->prog->n_steps : 0,
+                .elapsed_s = session ? (float) s->elapsed_s : 0,
+        };
+        c->where_noted = true;
+}
+
 static void emit_faults(struct chair_ctl *c, struct evbuf *b) {
         uint32_t fresh = c->safety.latched & ~c->emitted_faults;
 
-        /* runs twice a tick: stop at the highest fresh bit (at once when none) */
+        if (fresh == 0) {       /* runs twice a tick: the usual case in one compare */
+                c->safety.raised = 0;
+                return;
+        }
+        note_fault_where(c);
         for (int f = 0; f < _CHAIR_FAULT_COUNT && (fresh >> f) != 0; f++)
                 if (fresh & (1u << f)) {
                         struct chair_event *e = ev_push(b, CHAIR_EVENT_FAULT);
                         if (!e)
                                 return;
                         e->fault.code = f;
+                        e->fault.where = c->where;
                         c->emitted_faults |= 1u << f;
                 }
+        c->where_noted = false;
         c->safety.raised = 0;
 }
 
@@ -465,6 +494,8 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
         c->safety.homing = (c->seq.phase == CHAIR_SEQ_HOMING ||
                             (c->seq.phase == CHAIR_SEQ_ENDING && !c->seq.carriage_parked));
         chair_safety_detect(&c->safety, cfg, in, pulses, &c->out, dt);
+        if (c->safety.latched & ~c->emitted_faults)
+                note_fault_where(c);    /* before the reaction below ends the session */
         if (chair_safety_stopping(&c->safety)) {
                 /* Nothing resumes by itself after a stopping fault, not even a recline. */
                 end_session(c, &b, CHAIR_END_FAULT, true);
@@ -553,6 +584,7 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
 }
 
 void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outputs *out) {
+        note_fault_where(c);
         chair_safety_raise(&c->safety, f);
         /* The session itself ends in the next step, which can report it
          * (session_ended, reason fault); the outputs are safe from now on. */

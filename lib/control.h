@@ -82,6 +82,16 @@ enum chair_event_kind {
         CHAIR_EVENT_SELF_TEST,     /* a self-test finished (or was aborted): its report */
 };
 
+/* What the chair was doing when a fault was detected: taken at the start of the
+ * tick, before the supervisor's reaction ended the session (the session_ended
+ * event of that reaction comes first, and the status after the tick reads idle). */
+struct chair_fault_where {
+        enum chair_state state;
+        int16_t program;           /* index, -1 when no session */
+        uint16_t step, steps;      /* 1-based step, 0 when none */
+        float elapsed_s;
+};
+
 struct chair_event {
         enum chair_event_kind kind;
         uint64_t at_ns;
@@ -91,7 +101,7 @@ struct chair_event {
                 struct { float shoulder_mm; } scan;
                 struct { uint16_t index; enum chair_technique technique; } step;
                 struct { enum chair_end_reason reason; float elapsed_s; } ended;
-                struct { enum chair_fault code; } fault;
+                struct { enum chair_fault code; struct chair_fault_where where; } fault;   /* where: FAULT only */
                 struct chair_st_report self_test;
         };
 };

@@ -114,6 +114,64 @@ static void test_estop_latches(void **state) {
         rig_free(r);
 }
 
+/* The fault event of this tick's events, or NULL. */
+static const struct chair_event *fault_event(const struct rig *r, enum chair_fault code) {
+        for (size_t i = 0; i < r->n_ev; i++)
+                if (r->ev[i].kind == CHAIR_EVENT_FAULT && r->ev[i].fault.code == code)
+                        return &r->ev[i];
+        return NULL;
+}
+
+/* A fault event says what the chair was doing when it came, although the
+ * reaction in the same tick ended the session (the technician's context). */
+static void test_fault_says_where(void **state) {
+        struct rig *r = running_rig("short");
+        rig_run(r, 5);
+        int prog = chair_programs_find(r->progs, "short");
+        uint16_t step = r->st.step, steps = r->st.steps;
+        assert_true(step >= 1 && steps >= step);
+
+        rig_sim(r, CHAIR_SIM_ESTOP, 1);
+        rig_tick(r, NULL, 0);
+        const struct chair_event *e = fault_event(r, CHAIR_FAULT_ESTOP);
+        assert_non_null(e);
+        assert_int_equal(r->st.state, CHAIR_STATE_FAULT);      /* the status moved on ... */
+        assert_int_equal(r->st.program, -1);
+        assert_int_equal(e->fault.where.state, CHAIR_STATE_RUNNING);   /* ... the event did not */
+        assert_int_equal(e->fault.where.program, prog);
+        assert_int_equal(e->fault.where.step, step);
+        assert_int_equal(e->fault.where.steps, steps);
+        assert_true(e->fault.where.elapsed_s > 5);
+
+        /* Idle: no session to name. */
+        struct chair_cmd clear = cmd(CHAIR_ACTION_CLEAR_FAULTS);
+        rig_sim(r, CHAIR_SIM_ESTOP, 0);
+        rig_run(r, 1);
+        assert_int_equal(rig_cmd(r, &clear), CHAIR_OK);
+        rig_run(r, 1);
+        rig_sim(r, CHAIR_SIM_ESTOP, 1);
+        rig_tick(r, NULL, 0);
+        e = fault_event(r, CHAIR_FAULT_ESTOP);
+        assert_non_null(e);
+        assert_int_equal(e->fault.where.state, CHAIR_STATE_IDLE);
+        assert_int_equal(e->fault.where.program, -1);
+        assert_int_equal(e->fault.where.step, 0);
+        rig_free(r);
+
+        /* A fault raised from outside the step (the loop's overrun) is reported on
+         * the next tick, still with the session it interrupted. */
+        r = running_rig("long");
+        rig_run(r, 2);
+        chair_ctl_raise(r->ctl, CHAIR_FAULT_LOOP_OVERRUN, &r->out);
+        rig_tick(r, NULL, 0);
+        e = fault_event(r, CHAIR_FAULT_LOOP_OVERRUN);
+        assert_non_null(e);
+        assert_int_equal(e->fault.where.state, CHAIR_STATE_RUNNING);
+        assert_int_equal(e->fault.where.program, chair_programs_find(r->progs, "long"));
+        assert_int_equal(e->fault.where.step, 1);
+        rig_free(r);
+}
+
 static void test_start_refused_unoccupied(void **state) {
         struct rig *r = rig_new(NULL);
         rig_sim(r, CHAIR_SIM_OCCUPIED, 0);
@@ -434,6 +492,7 @@ int main(void) {
                 cmocka_unit_test(test_completion_reported_without_parking),
                 cmocka_unit_test(test_stop_is_safe_in_one_tick),
                 cmocka_unit_test(test_estop_latches),
+                cmocka_unit_test(test_fault_says_where),
                 cmocka_unit_test(test_start_refused_unoccupied),
                 cmocka_unit_test(test_occupant_leaves),
                 cmocka_unit_test(test_pause_resume),

@@ -400,6 +400,9 @@ def test_journal(chaird, tmp, config, jd, broker):
             ctx = one(fault, "CHAIR_FAULT_CONTEXT")
             check(bool(ctx), "fault: CHAIR_FAULT_CONTEXT present (%r)" % ctx)
             check(ctx is not None and ctx in message(fault), "fault: the MESSAGE quotes the context")
+            check(ctx is not None and ("program=" + PROGRAM_ID) in ctx and not ctx.startswith("state=fault")
+                  and not ctx.startswith("state=idle"),
+                  "fault: the context says what the chair was doing, not the state after (%r)" % ctx)
             check(one(fault, "CHAIR_PROGRAM") == PROGRAM_ID,
                   "fault in a session: CHAIR_PROGRAM=%s (%r)" % (PROGRAM_ID, fault.get("CHAIR_PROGRAM")))
             step_field = one(fault, "CHAIR_STEP")
