@@ -647,6 +647,47 @@ def ctl(b, *args, timeout=20, env=None):
     return subprocess.run([CHAIRCTL] + list(args), capture_output=True, text=True, timeout=timeout, env=e)
 
 
+def test_mqtt311(tmp):
+    """chaird on MQTT 3.1.1 (mqtt.protocol: 311, for old brokers): commands and
+    replies matched by "id" on $B/reply, the retained state and will, chairctl --mqtt311."""
+    b = Broker(tmp).start()
+    c = Chair(tmp, b, mqtt_extra="  protocol: 311\n").start()
+    env = {"CHAIRCTL_BROKER": "127.0.0.1:%d" % b.port, "CHAIRCTL_CHAIR": CHAIR, "HOME": tmp,
+           "XDG_CONFIG_HOME": ""}
+    try:
+        wait_online(b)
+        replies = Listener(b, [BASE + "/reply"]).ready()
+        v311 = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(b.port), "-V", "311", "-q", "1", "-t", BASE + "/set"]
+        subprocess.run(v311 + ["-m", json.dumps({"action": "start", "program": "lumbar-relief", "id": "a311"})],
+                       check=True)
+        subprocess.run(v311 + ["-m", json.dumps({"action": "start", "program": "nope", "id": 311})], check=True)
+        got = [payload_json(m) for m in replies.collect(2, 15)]
+        replies.close()
+        check(len(got) == 2, "replies on %s/reply: %r" % (BASE, got))
+        by_id = {r.get("id"): r for r in got}
+        check(by_id.get("a311", {}).get("ok") is True, "start by a 3.1.1 client: %r" % got)
+        check(by_id.get(311, {}).get("ok") is False and by_id[311]["error"]["code"] == "unknown_program",
+              "refusal matched by a numeric id: %r" % got)
+        wait_for("running", lambda: (state(b) or {}).get("state") in IN_SESSION)
+        # a v5 request with a response topic: a 3.1.1 daemon never sees the
+        # properties, so the answer is on $B/reply only (docs/mqtt.md)
+        r, _ = rr(b, json.dumps({"action": "diag", "id": "rr"}), timeout=3, corr="x311")
+        check(r is None, "a 3.1.1 daemon answered on a response topic: %r" % r)
+        r = ctl(b, "--mqtt311", "status", "--json", env=env)
+        check(r.returncode == 0 and json.loads(r.stdout)["state"] in IN_SESSION, "chairctl --mqtt311: %r" % (r,))
+        r = ctl(b, "--mqtt311", "stop", env=env)
+        check(r.returncode == 0, "chairctl --mqtt311 stop: %r" % (r,))
+        wait_for("idle", lambda: (state(b) or {}).get("state") == "idle")
+        # the will, set over 3.1.1
+        c.proc.kill()
+        c.proc.wait()
+        wait_for("offline will", lambda: (retained(b, BASE + "/availability", timeout=2) or {}).get("payload")
+                 == "offline", timeout=20)
+    finally:
+        c.stop()
+        b.stop()
+
+
 def test_chairctl(tmp):
     """chairctl start / status / refusal / stop / programs / diag / watch round trips."""
     b = Broker(tmp).start()
@@ -791,6 +832,7 @@ TESTS = {
     "acl": test_acl,
     "tls": test_tls,
     "chairctl": test_chairctl,
+    "mqtt311": test_mqtt311,
     "profiles": test_profiles,
     "valgrind": test_valgrind,
 }
