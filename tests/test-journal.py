@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+import importlib.util
 
 JOURNAL_DIR = "/run/systemd/journal"
 JOURNAL_SOCKET = JOURNAL_DIR + "/socket"
@@ -94,6 +95,12 @@ steps:
     intensity: 3
     speed: 2
 """
+
+
+# The broker and publishing come from the MQTT tests' helpers.
+_spec = importlib.util.spec_from_file_location("mqtt_helpers", os.path.join(os.path.dirname(__file__), "test-mqtt.py"))
+H = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(H)
 
 
 def skip(why):
@@ -271,48 +278,6 @@ def message(entry):
     return one(entry, "MESSAGE") or ""
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-class Broker:
-    def __init__(self, tmp):
-        self.port = free_port()
-        self.conf = os.path.join(tmp, "mosquitto.conf")
-        with open(self.conf, "w") as f:
-            f.write("listener %d 127.0.0.1\npersistence false\nallow_anonymous true\n" % self.port)
-        os.chmod(tmp, 0o755)    # mosquitto started as root drops to its own user
-        os.chmod(self.conf, 0o644)
-        self.log = open(os.path.join(tmp, "mosquitto.log"), "w")
-        self.proc = subprocess.Popen(["mosquitto", "-c", self.conf], stdout=self.log, stderr=self.log)
-        end = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > end or self.proc.poll() is not None:
-                    raise RuntimeError("mosquitto did not listen on %d" % self.port)
-                time.sleep(0.05)
-
-    def pub(self, topic, payload):
-        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "-q", "1",
-                        "-t", topic, "-m", json.dumps(payload)], capture_output=True, timeout=10)
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
 class Chaird:
     """chaird --run PROGRAM with stdout and stderr in files of their own."""
 
@@ -388,7 +353,7 @@ def test_journal(chaird, tmp, config, jd, broker):
         fault = None
         deadline = time.monotonic() + 30
         while fault is None and time.monotonic() < deadline and c.proc.poll() is None:
-            broker.pub(BASE + "/sim/set", {"estop": True})
+            H.pub(broker, BASE + "/sim/set", json.dumps({"estop": True}))
             fault = jd.wait_for(lambda e: "CHAIR_FAULT" in e and message(e).startswith("fault: "),
                                 start=mark, seconds=1, proc=c.proc)
         check(fault is not None, "estop fault entry received")
@@ -410,11 +375,11 @@ def test_journal(chaird, tmp, config, jd, broker):
                   "fault in a session: CHAIR_STEP (%r)" % step_field)
 
         mark = jd.count()
-        broker.pub(BASE + "/sim/set", {"estop": False})
+        H.pub(broker, BASE + "/sim/set", json.dumps({"estop": False}))
         cleared = None
         deadline = time.monotonic() + 30
         while cleared is None and time.monotonic() < deadline and c.proc.poll() is None:
-            broker.pub(BASE + "/set", {"action": "clear_faults"})
+            H.pub(broker, BASE + "/set", json.dumps({"action": "clear_faults"}))
             cleared = jd.wait_for(lambda e: message(e).startswith("fault cleared: "),
                                   start=mark, seconds=1, proc=c.proc)
         check(cleared is not None and one(cleared, "CHAIR_FAULT") == "estop" and one(cleared, "PRIORITY") == "5",
@@ -510,10 +475,10 @@ def main():
     broker = None
     try:
         jd.bind()
+        broker = H.Broker(tmp).start()     # first: it makes tmp's files readable to mosquitto
         os.mkdir(os.path.join(tmp, "programs"))
         with open(os.path.join(tmp, "programs", PROGRAM_ID + ".yaml"), "w") as f:
             f.write(PROGRAM.format(id=PROGRAM_ID))
-        broker = Broker(tmp)
         config = os.path.join(tmp, "chaird.yaml")
         with open(config, "w") as f:
             f.write(CONFIG.format(chair=CHAIR, port=broker.port, programs=os.path.join(tmp, "programs"),

@@ -467,16 +467,21 @@ def test_retained(tmp):
         b.stop()
 
 
+def expect_will_after_kill(b, c):
+    """kill -9 the daemon: no clean DISCONNECT, so the broker must publish its retained will."""
+    c.proc.kill()
+    c.proc.wait()
+    wait_for("offline will", lambda: (retained(b, BASE + "/availability", timeout=2) or {}).get("payload")
+             == "offline", timeout=20)
+
+
 def test_lwt(tmp):
     """kill -9 of chaird: the broker publishes the retained offline will."""
     b = Broker(tmp).start()
     c = Chair(tmp, b).start()
     try:
         wait_online(b)
-        c.proc.kill()
-        c.proc.wait()
-        wait_for("offline will", lambda: (retained(b, BASE + "/availability", timeout=2) or {}).get("payload")
-                 == "offline", timeout=20)
+        expect_will_after_kill(b, c)
     finally:
         c.stop()
         b.stop()
@@ -679,10 +684,7 @@ def test_mqtt311(tmp):
         check(r.returncode == 0, "chairctl --mqtt311 stop: %r" % (r,))
         wait_for("idle", lambda: (state(b) or {}).get("state") == "idle")
         # the will, set over 3.1.1
-        c.proc.kill()
-        c.proc.wait()
-        wait_for("offline will", lambda: (retained(b, BASE + "/availability", timeout=2) or {}).get("payload")
-                 == "offline", timeout=20)
+        expect_will_after_kill(b, c)
     finally:
         c.stop()
         b.stop()
