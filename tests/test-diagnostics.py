@@ -46,8 +46,7 @@ def test_diagnostics(tmp):
         f.write('{"version": 1, "sessions": [{"start": 17')
     b = H.Broker(tmp).start()
     c = H.Chair(tmp, b, time_scale=20).start()
-    env = {"CHAIRCTL_BROKER": "127.0.0.1:%d" % b.port, "CHAIRCTL_CHAIR": H.CHAIR, "HOME": tmp,
-           "XDG_CONFIG_HOME": ""}
+    env = H.ctl_env(b, tmp)
     try:
         H.wait_online(b)
         check("usage.json corrupt (truncated JSON), kept as usage.json.corrupt-" in c.logtext(),

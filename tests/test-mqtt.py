@@ -646,6 +646,12 @@ def test_tls(tmp):
         b.stop()
 
 
+def ctl_env(b, tmp):
+    """chairctl's environment: this broker and chair, and no user config file."""
+    return {"CHAIRCTL_BROKER": "127.0.0.1:%d" % b.port, "CHAIRCTL_CHAIR": CHAIR, "HOME": tmp,
+            "XDG_CONFIG_HOME": ""}
+
+
 def ctl(b, *args, timeout=20, env=None):
     e = dict(os.environ)
     e.update(env or {})
@@ -657,8 +663,7 @@ def test_mqtt311(tmp):
     replies matched by "id" on $B/reply, the retained state and will, chairctl --mqtt311."""
     b = Broker(tmp).start()
     c = Chair(tmp, b, mqtt_extra="  protocol: 311\n").start()
-    env = {"CHAIRCTL_BROKER": "127.0.0.1:%d" % b.port, "CHAIRCTL_CHAIR": CHAIR, "HOME": tmp,
-           "XDG_CONFIG_HOME": ""}
+    env = ctl_env(b, tmp)
     try:
         wait_online(b)
         replies = Listener(b, [BASE + "/reply"]).ready()
@@ -694,8 +699,7 @@ def test_chairctl(tmp):
     """chairctl start / status / refusal / stop / programs / diag / watch round trips."""
     b = Broker(tmp).start()
     c = Chair(tmp, b, time_scale=20).start()
-    env = {"CHAIRCTL_BROKER": "127.0.0.1:%d" % b.port, "CHAIRCTL_CHAIR": CHAIR, "HOME": tmp,
-           "XDG_CONFIG_HOME": ""}
+    env = ctl_env(b, tmp)
     try:
         wait_online(b)
         r = ctl(b, "programs", env=env)
@@ -758,8 +762,7 @@ def test_profiles(tmp):
     usage records stay, and a start naming only that profile is refused again."""
     b = Broker(tmp).start()
     c = Chair(tmp, b, time_scale=20).start()
-    env = {"CHAIRCTL_BROKER": "127.0.0.1:%d" % b.port, "CHAIRCTL_CHAIR": CHAIR, "HOME": tmp,
-           "XDG_CONFIG_HOME": ""}
+    env = ctl_env(b, tmp)
     try:
         wait_online(b)
         # a session under a new profile creates it when the session ends
