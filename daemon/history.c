@@ -246,11 +246,11 @@ int chaird_history_forget_profile(struct chaird_history *h, const char *name, in
         log_info("Forgot owner profile \"%s\"%s", name, r < 0 ? " (the session under way will not create it)" : "");
         if (r < 0)
                 return 0;       /* nothing on disk to rewrite */
+        /* save_now() logs a failure itself; what the owner is told depends on
+         * profiles.json alone (another state file failing is not this command's). */
         r = save_now(h);
-        if (r < 0)
-                log_error_errno(r, "Failed to save the state in %s after forgetting profile \"%s\"; "
-                                "it is gone from memory, the save is retried every minute", chair_persist_dir(h->p), name);
-        *ret_save = r;
+        if (chair_persist_profiles_dirty(h->p))
+                *ret_save = r < 0 ? r : -EIO;
         return 0;
 }
 

@@ -160,8 +160,16 @@ int fuzz_command_one(const uint8_t *data, size_t size) {
         if (e != CHAIR_OK)
                 FUZZ_CHECK(msg[0] != 0);
         check_reply(id, e, msg);
-        if (e != CHAIR_OK || cmd.action == CHAIR_ACTION_DIAG)
+        if (e != CHAIR_OK)
                 return e;
+        /* What the main loop answers itself never reaches the step (daemon/mqtt-bridge.c):
+         * diag, forget_profile, and a start whose profile has no program yet. */
+        if (cmd.action == CHAIR_ACTION_DIAG || cmd.action == CHAIR_ACTION_FORGET_PROFILE)
+                return e;
+        if (cmd.action == CHAIR_ACTION_START && cmd.program == CHAIR_UNSET) {
+                FUZZ_CHECK(cmd.profile[0] != 0);   /* only a profile may leave the program out */
+                return e;
+        }
 
         /* What the parser let through must be in range for the control step. */
         FUZZ_CHECK((unsigned) cmd.action < _CHAIR_ACTION_COUNT);

@@ -434,6 +434,7 @@ static void emit_faults(struct chair_ctl *c, struct evbuf *b) {
 
         if (fresh == 0) {       /* runs twice a tick: the usual case in one compare */
                 c->safety.raised = 0;
+                c->where_noted = false;     /* a note for a fault already reported goes stale */
                 return;
         }
         note_fault_where(c);
@@ -584,7 +585,8 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
 }
 
 void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outputs *out) {
-        note_fault_where(c);
+        if ((unsigned) f < _CHAIR_FAULT_COUNT && !(c->emitted_faults & (1u << f)))
+                note_fault_where(c);    /* a new fault: reported by the next step */
         chair_safety_raise(&c->safety, f);
         /* The session itself ends in the next step, which can report it
          * (session_ended, reason fault); the outputs are safe from now on. */

@@ -58,6 +58,12 @@ enum chair_fault {
 const char *chair_fault_code(enum chair_fault f);       /* "estop", "heater_sensor", ... */
 const char *chair_fault_message(enum chair_fault f);
 int chair_fault_from_code(const char *s);
+/* The faults that stop the session, as a constant bit mask (the one place that
+ * says which; others, like heater_sensor, only degrade it). */
+#define CHAIR_FAULTS_STOPPING \
+        ((1u << CHAIR_FAULT_ESTOP) | (1u << CHAIR_FAULT_ROLLER_STALL) | (1u << CHAIR_FAULT_TRAVEL_TIMEOUT) | \
+         (1u << CHAIR_FAULT_ENCODER_FAULT) | (1u << CHAIR_FAULT_PINCH) | (1u << CHAIR_FAULT_OVERPRESSURE) | \
+         (1u << CHAIR_FAULT_LOOP_OVERRUN) | (1u << CHAIR_FAULT_HAL_IO) | (1u << CHAIR_FAULT_MOTOR_STALL))
 /* Faults that stop the session (others, like heater_sensor, only degrade it). */
 bool chair_fault_is_stopping(enum chair_fault f);
 

@@ -43,6 +43,11 @@ int chair_actuator_from_name(const char *s) {
         return -EINVAL;
 }
 
+/* BIDIR is 0: an actuator added without a line here would be clamped to
+ * -max..max.  Give it its kind, then this count (tests/test-shaping.c lists
+ * every kind again). */
+_Static_assert(_CHAIR_ACT_COUNT == 12, "a new actuator needs its kind in chair_actuator_kinds");
+
 const uint8_t chair_actuator_kinds[_CHAIR_ACT_COUNT] = {
         [CHAIR_ACT_CARRIAGE] = CHAIR_ACT_KIND_BIDIR,
         [CHAIR_ACT_KNEAD] = CHAIR_ACT_KIND_BIDIR,

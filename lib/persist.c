@@ -738,6 +738,10 @@ int chair_persist_save(struct chair_persist *p, bool force) {
         return ret;
 }
 
+bool chair_persist_profiles_dirty(const struct chair_persist *p) {
+        return p->dirty[FILE_PROFILES];
+}
+
 bool chair_persist_dirty(const struct chair_persist *p) {
         for (int f = 0; f < _FILE_COUNT; f++)
                 if (p->dirty[f])

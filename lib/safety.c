@@ -30,23 +30,22 @@
 struct fault_info {
         const char *code;
         const char *message;
-        bool stopping;
 };
 
 static const struct fault_info faults[_CHAIR_FAULT_COUNT] = {
-        [CHAIR_FAULT_ESTOP] = { "estop", "stop button pressed", true },
-        [CHAIR_FAULT_HEATER_SENSOR] = { "heater_sensor", "heater temperature sensor open, shorted or implausible; heat disabled", false },
-        [CHAIR_FAULT_HEATER_OVERTEMP] = { "heater_overtemp", "heater above its temperature limit; heat disabled", false },
-        [CHAIR_FAULT_ROLLER_STALL] = { "roller_stall", "roller carriage driven but not moving (no encoder pulses)", true },
-        [CHAIR_FAULT_TRAVEL_TIMEOUT] = { "travel_timeout", "a motor did not reach its end position in time", true },
-        [CHAIR_FAULT_ENCODER_FAULT] = { "encoder_fault", "encoder pulses while the carriage is not driven", true },
-        [CHAIR_FAULT_PINCH] = { "pinch", "obstacle under the chair while reclining; motion stopped", true },
-        [CHAIR_FAULT_OVERPRESSURE] = { "overpressure", "airbag pressure above its limit", true },
-        [CHAIR_FAULT_LOOP_OVERRUN] = { "loop_overrun", "control loop missed too many deadlines", true },
-        [CHAIR_FAULT_NOT_OCCUPIED] = { "not_occupied", "seat not occupied", false },
-        [CHAIR_FAULT_OBSTACLE] = { "obstacle", "obstacle under the chair", false },
-        [CHAIR_FAULT_HAL_IO] = { "hal_io", "hardware input/output failed", true },
-        [CHAIR_FAULT_MOTOR_STALL] = { "motor_stall", "roller depth, backrest or legrest motor driven but its position does not change", true },
+        [CHAIR_FAULT_ESTOP] = { "estop", "stop button pressed" },
+        [CHAIR_FAULT_HEATER_SENSOR] = { "heater_sensor", "heater temperature sensor open, shorted or implausible; heat disabled" },
+        [CHAIR_FAULT_HEATER_OVERTEMP] = { "heater_overtemp", "heater above its temperature limit; heat disabled" },
+        [CHAIR_FAULT_ROLLER_STALL] = { "roller_stall", "roller carriage driven but not moving (no encoder pulses)" },
+        [CHAIR_FAULT_TRAVEL_TIMEOUT] = { "travel_timeout", "a motor did not reach its end position in time" },
+        [CHAIR_FAULT_ENCODER_FAULT] = { "encoder_fault", "encoder pulses while the carriage is not driven" },
+        [CHAIR_FAULT_PINCH] = { "pinch", "obstacle under the chair while reclining; motion stopped" },
+        [CHAIR_FAULT_OVERPRESSURE] = { "overpressure", "airbag pressure above its limit" },
+        [CHAIR_FAULT_LOOP_OVERRUN] = { "loop_overrun", "control loop missed too many deadlines" },
+        [CHAIR_FAULT_NOT_OCCUPIED] = { "not_occupied", "seat not occupied" },
+        [CHAIR_FAULT_OBSTACLE] = { "obstacle", "obstacle under the chair" },
+        [CHAIR_FAULT_HAL_IO] = { "hal_io", "hardware input/output failed" },
+        [CHAIR_FAULT_MOTOR_STALL] = { "motor_stall", "roller depth, backrest or legrest motor driven but its position does not change" },
 };
 
 const char *chair_fault_code(enum chair_fault f) {
@@ -65,18 +64,11 @@ int chair_fault_from_code(const char *s) {
 }
 
 bool chair_fault_is_stopping(enum chair_fault f) {
-        return (unsigned) f < _CHAIR_FAULT_COUNT && faults[f].stopping;
+        return (unsigned) f < _CHAIR_FAULT_COUNT && (CHAIR_FAULTS_STOPPING & (1u << f));
 }
 
 #define BIT(f) (1u << (f))
 
-uint32_t chair_safety_stopping_mask(void) {
-        uint32_t m = 0;
-        for (int i = 0; i < _CHAIR_FAULT_COUNT; i++)
-                if (faults[i].stopping)
-                        m |= BIT(i);
-        return m;
-}
 
 void chair_safety_init(struct chair_safety *s) {
         memset(s, 0, sizeof(*s));

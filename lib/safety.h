@@ -57,13 +57,10 @@ void chair_safety_raise(struct chair_safety *s, enum chair_fault f);
 /* Try to clear the latched faults whose cause is gone.  Returns the mask that stays latched. */
 uint32_t chair_safety_clear(struct chair_safety *s, const struct chair_config *cfg, const struct chair_inputs *in);
 
-/* The faults that forbid motion, as a bit mask. */
-uint32_t chair_safety_stopping_mask(void);
-
-/* True when a latched fault forbids motion (every stopping fault).  Inline:
- * the step asks several times a tick and nothing latched is the usual case. */
+/* True when a latched fault forbids motion (every stopping fault).  Inline and a
+ * constant mask: the step asks several times a tick, with faults latched too. */
 static inline bool chair_safety_stopping(const struct chair_safety *s) {
-        return s->latched != 0 && (s->latched & chair_safety_stopping_mask()) != 0;
+        return (s->latched & CHAIR_FAULTS_STOPPING) != 0;
 }
 
 /*

@@ -169,6 +169,22 @@ static void test_fault_says_where(void **state) {
         assert_int_equal(e->fault.where.state, CHAIR_STATE_RUNNING);
         assert_int_equal(e->fault.where.program, chair_programs_find(r->progs, "long"));
         assert_int_equal(e->fault.where.step, 1);
+
+        /* The loop raises an overrun again on every late tick: a fault already
+         * reported must not leave a stale note for the faults after it. */
+        chair_ctl_raise(r->ctl, CHAIR_FAULT_LOOP_OVERRUN, &r->out);
+        rig_tick(r, NULL, 0);
+        struct chair_cmd clear2 = cmd(CHAIR_ACTION_CLEAR_FAULTS);
+        assert_int_equal(rig_cmd(r, &clear2), CHAIR_OK);
+        assert_int_equal(rig_start(r, "short"), CHAIR_OK);
+        assert_true(rig_run_until(r, 60, is_running));
+        rig_run(r, 2);
+        rig_sim(r, CHAIR_SIM_ESTOP, 1);
+        rig_tick(r, NULL, 0);
+        e = fault_event(r, CHAIR_FAULT_ESTOP);
+        assert_non_null(e);
+        assert_int_equal(e->fault.where.state, CHAIR_STATE_RUNNING);
+        assert_int_equal(e->fault.where.program, chair_programs_find(r->progs, "short"));
         rig_free(r);
 }
 

@@ -26,10 +26,10 @@ def diag(b, env):
 
 def sim(b, payload):
     """Change the simulated plant and wait for the daemon's answer (a fire-and-forget
-    publish and a fixed sleep race on a loaded machine); the plant takes the
-    change on the next tick."""
+    publish and a fixed sleep race on a loaded machine).  Plant changes and
+    commands reach the control thread through the same queue, so any command
+    sent after the answer sees the change."""
     H.expect_reply(b, payload, topic=H.BASE + "/sim/set", corr="sim")
-    time.sleep(0.1)
 
 
 def faults_now(b):

@@ -681,8 +681,13 @@ def test_mqtt311(tmp):
         wait_for("running", lambda: (state(b) or {}).get("state") in IN_SESSION)
         # a v5 request with a response topic: a 3.1.1 daemon never sees the
         # properties, so the answer is on $B/reply only (docs/mqtt.md)
+        replies = Listener(b, [BASE + "/reply"]).ready()
         r, _ = rr(b, json.dumps({"action": "diag", "id": "rr"}), timeout=3, corr="x311")
         check(r is None, "a 3.1.1 daemon answered on a response topic: %r" % r)
+        got = [payload_json(m) for m in replies.collect(1, 15)]
+        replies.close()
+        check(got and got[0].get("id") == "rr" and got[0].get("ok") is True,
+              "the answer to the v5 request on $B/reply: %r" % got)
         r = ctl(b, "--mqtt311", "status", "--json", env=env)
         check(r.returncode == 0 and json.loads(r.stdout)["state"] in IN_SESSION, "chairctl --mqtt311: %r" % (r,))
         r = ctl(b, "--mqtt311", "stop", env=env)
@@ -753,6 +758,14 @@ def profile_names(tmp):
         return []
 
 
+def usage_records(tmp):
+    try:
+        with open(os.path.join(tmp, "usage.json")) as f:
+            return json.load(f)["sessions"]
+    except (FileNotFoundError, ValueError):
+        return []
+
+
 def wait_idle_state(b, timeout=30):
     wait_for("idle", lambda: (state(b) or {}).get("state") == "idle", timeout)
 
@@ -780,8 +793,7 @@ def test_profiles(tmp):
         check(r.get("id") == "f1", "id not echoed: %r" % r)
         # written right away, not at the next periodic save
         check("anna" not in profile_names(tmp), "anna still in profiles.json: %r" % profile_names(tmp))
-        with open(os.path.join(tmp, "usage.json")) as f:
-            usage = [u.get("profile") for u in json.load(f)["sessions"]]
+        usage = [u.get("profile") for u in usage_records(tmp)]
         check(usage.count("anna") == 2, "usage records under anna should stay: %r" % usage)
         r = expect_reply(b, {"action": "start", "profile": "anna"}, code="unknown_program", corr="p6")
         check("the profile has none yet" in r["error"]["message"], "message: %r" % r)
@@ -800,7 +812,10 @@ def test_profiles(tmp):
         check(state(b)["state"] in IN_SESSION, "forget_profile must not touch the session: %r" % state(b))
         expect_reply(b, {"action": "stop"}, corr="p13")
         wait_idle_state(b)
-        time.sleep(0.5)
+        # the session's end is saved in one go (usage and profiles): wait for its record
+        records = wait_for("the third session's usage record", lambda: len(usage_records(tmp)) == 3 and
+                           usage_records(tmp))
+        check("profile" not in records[-1], "a forgotten profile named in the usage log: %r" % records[-1])
         check("carl" not in profile_names(tmp), "carl re-created at the session's end: %r" % profile_names(tmp))
 
         # chairctl

@@ -598,9 +598,12 @@ static void test_profile_remove_persists(void **state) {
         assert_false(chair_persist_dirty(p));
         assert_int_equal(chair_persist_profile_remove(p, "nobody"), -ENOENT);
         assert_false(chair_persist_dirty(p));           /* nothing removed, nothing to write */
+        assert_false(chair_persist_profiles_dirty(p));
         assert_int_equal(chair_persist_profile_remove(p, "bob"), 0);
         assert_true(chair_persist_dirty(p));
+        assert_true(chair_persist_profiles_dirty(p));
         assert_int_equal(chair_persist_save(p, false), 0);
+        assert_false(chair_persist_profiles_dirty(p));
         chair_persist_free(p);
 
         char *text = read_file(dir, "profiles.json");

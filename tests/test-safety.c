@@ -265,7 +265,8 @@ static void run_row(const struct row *w) {
         }
         assert_true(r->faults_seen & (1u << w->code));
 
-        /* Reaction. */
+        /* Reaction, as the constant mask says it will be. */
+        assert_int_equal(chair_fault_is_stopping(w->code), w->stopping);
         if (w->stopping) {
                 assert_true(r->st.all_safe);
                 assert_int_equal(r->st.state, CHAIR_STATE_FAULT);
@@ -327,6 +328,10 @@ static void test_fault_codes(void **state) {
         assert_false(chair_fault_is_stopping(CHAIR_FAULT_HEATER_SENSOR));
         assert_false(chair_fault_is_stopping(CHAIR_FAULT_HEATER_OVERTEMP));
         assert_true(chair_fault_is_stopping(CHAIR_FAULT_PINCH));
+        assert_false(chair_fault_is_stopping(CHAIR_FAULT_NOT_OCCUPIED));
+        assert_false(chair_fault_is_stopping(CHAIR_FAULT_OBSTACLE));
+        assert_false(chair_fault_is_stopping(_CHAIR_FAULT_COUNT));
+        assert_int_equal(__builtin_popcount(CHAIR_FAULTS_STOPPING), 9);
 }
 
 /* ---- regressions: bugs the simulation testing found --------------------------- */

@@ -17,6 +17,34 @@ static struct chair_seq_out idle_setpoints(void) {
         return (struct chair_seq_out) { .backrest = NAN, .legrest = NAN };
 }
 
+/* Every actuator's kind decides its range in the supervisor and the shaper. */
+static void test_actuator_kinds(void **state) {
+        static const struct {
+                enum chair_actuator a;
+                enum chair_act_kind kind;
+        } want[] = {
+                { CHAIR_ACT_CARRIAGE, CHAIR_ACT_KIND_BIDIR },
+                { CHAIR_ACT_KNEAD, CHAIR_ACT_KIND_BIDIR },
+                { CHAIR_ACT_TAP, CHAIR_ACT_KIND_DUTY },
+                { CHAIR_ACT_DEPTH, CHAIR_ACT_KIND_BIDIR },
+                { CHAIR_ACT_HEATER, CHAIR_ACT_KIND_DUTY },
+                { CHAIR_ACT_PUMP, CHAIR_ACT_KIND_DUTY },
+                { CHAIR_ACT_VALVE_LUMBAR_LEFT, CHAIR_ACT_KIND_SWITCH },
+                { CHAIR_ACT_VALVE_LUMBAR_RIGHT, CHAIR_ACT_KIND_SWITCH },
+                { CHAIR_ACT_VALVE_SEAT, CHAIR_ACT_KIND_SWITCH },
+                { CHAIR_ACT_VALVE_CALVES, CHAIR_ACT_KIND_SWITCH },
+                { CHAIR_ACT_BACKREST, CHAIR_ACT_KIND_BIDIR },
+                { CHAIR_ACT_LEGREST, CHAIR_ACT_KIND_BIDIR },
+        };
+        assert_int_equal(sizeof(want) / sizeof(want[0]), _CHAIR_ACT_COUNT);
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+                assert_int_equal(chair_actuator_kind(want[i].a), want[i].kind);
+        /* Out of range: the narrowest range that still moves, never -max..max. */
+        assert_int_equal(chair_actuator_kind(_CHAIR_ACT_COUNT), CHAIR_ACT_KIND_DUTY);
+        for (int b = 0; b < _CHAIR_BAG_COUNT; b++)
+                assert_int_equal(chair_actuator_kind(chair_airbag_valve(b)), CHAIR_ACT_KIND_SWITCH);
+}
+
 /* A valve configured connected-when-safe shows in the baseline; absent parts are 0. */
 static void test_safe_baseline_from_config(void **state) {
         struct chair_config *cfg = testkit_config();
@@ -120,6 +148,7 @@ static void test_session_slewed_but_stop_immediate(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_actuator_kinds),
                 cmocka_unit_test(test_safe_baseline_from_config),
                 cmocka_unit_test(test_slew_only_where_configured),
                 cmocka_unit_test(test_no_slew_is_identity),
