@@ -167,7 +167,11 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
         chair_cmd_init(cmd, (enum chair_action) action);
         unsigned allowed = action_keys[action], seen = 0;
 
-        json_object_object_foreach(root, key, val) {
+        /* The C form of the iteration: the plain macro is a GNU statement expression. */
+        struct json_object_iter it;
+        json_object_object_foreachC(root, it) {
+                const char *key = it.key;
+                json_object *val = it.val;
                 if (strcmp(key, "action") == 0 || strcmp(key, "id") == 0)
                         continue;
                 unsigned bit = key_bit(key);

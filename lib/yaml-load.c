@@ -38,6 +38,7 @@ struct capture {
         } bt[BT_MAX];
 };
 
+__attribute__((format(printf, 3, 0)))
 static void capture_log(cyaml_log_t level, void *ctx, const char *fmt, va_list args) {
         struct capture *c = ctx;
         char line[512];

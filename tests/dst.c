@@ -125,6 +125,7 @@ static double expo(struct dst *d, double mean) {
 
 /* ---- reporting ----------------------------------------------------------- */
 
+__attribute__((format(printf, 2, 3)))
 static void trace(struct dst *d, const char *fmt, ...) {
         if (!d->o->trace || !d->o->log)
                 return;
@@ -136,6 +137,7 @@ static void trace(struct dst *d, const char *fmt, ...) {
         fputc('\n', d->o->log);
 }
 
+__attribute__((format(printf, 2, 3)))
 static void violation(struct dst *d, const char *fmt, ...) {
         d->violations++;
         if (!d->o->log || d->violations > d->o->max_print)

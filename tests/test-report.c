@@ -408,7 +408,9 @@ static void test_discovery(void **state) {
         assert_true(json_object_is_type(cmps, json_type_object));
         const char *uids[32];
         size_t n_uids = 0;
-        json_object_object_foreach(cmps, key, c) {
+        struct json_object_iter it;
+        json_object_object_foreachC(cmps, it) {
+                json_object *c = it.val;
                 const char *p = json_object_get_string(get_path(c, "p"));
                 const char *uid = json_object_get_string(get_path(c, "unique_id"));
                 const char *name = json_object_get_string(get_path(c, "name"));
@@ -434,7 +436,7 @@ static void test_discovery(void **state) {
                                 (void) get_path(c, ha_required[i].required[r]);
                 }
                 if (!known)
-                        fail_msg("component %s: unexpected platform %s", key, p);
+                        fail_msg("component %s: unexpected platform %s", it.key, p);
         }
         for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
                 json_object *w = get_path(cmps, wanted[i].key);
