@@ -772,11 +772,13 @@ static void validate(struct check *c, const struct chair_config *cfg) {
         for (unsigned i = 0; i < cfg->n_program_dirs; i++) {
                 struct stat st;
                 char path[32];
-                if (stat(cfg->program_dirs[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
-                        snprintf(path, sizeof(path), "programs[%u]", i);
-                        fail(c, has(c, path, "") ? path : "programs", "no such directory: %s",
-                             cfg->program_dirs[i]);
-                }
+                const char *dir = cfg->program_dirs[i];
+                snprintf(path, sizeof(path), "programs[%u]", i);
+                /* An empty list item ("-" alone) loads as no string at all. */
+                if (!dir || !dir[0])
+                        fail(c, has(c, path, "") ? path : "programs", "must be a directory path");
+                else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+                        fail(c, has(c, path, "") ? path : "programs", "no such directory: %s", dir);
         }
 }
 

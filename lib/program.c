@@ -451,12 +451,13 @@ int chair_programs_load(const struct chair_config *cfg, struct chair_errors *err
                 size_t n_names = 0;
                 int r;
 
-                r = list_dir(dir, &names, &n_names);
+                r = dir && dir[0] ? list_dir(dir, &names, &n_names) : -ENOENT;
                 if (r == -ENOMEM)
                         goto oom;
                 if (r < 0) {
                         if (chair_errors_add(errs, cfg->path, 0, 0, "programs",
-                                             "cannot open program directory %s: %s", dir, strerror(-r)) < 0)
+                                             "cannot open program directory %s: %s", dir ? dir : "(none)",
+                                             strerror(-r)) < 0)
                                 goto oom;
                         ret_r = -EINVAL;
                         continue;

@@ -306,6 +306,7 @@ static void test_broken_files(void **state) {
                 { "bad-chair-id.yaml", 2, 3, "chair.id", "a-z, 0-9 and '-'" },
                 { "bad-port.yaml", 2, 3, "mqtt.port", "invalid value '70000'" },
                 { "bad-programs-dir.yaml", 3, 5, "programs[1]", "no such directory" },
+                { "bad-programs-null.yaml", 3, 4, "programs[1]", "must be a directory path" },
                 { "bad-empty-section.yaml", 1, 1, "control", "empty value" },
         };
 

@@ -156,6 +156,10 @@ static void test_regressions(void **state) {
                 { "program", "second document with a mapping",
                   "id: a\nname: A\nsteps:\n---\nname: B\nsteps:\n--- technique: x\n    duration_s: 97\n", -EINVAL },
                 { "config", "second document", "programs: [/]\n---\nchair: { id: b }\n", -EINVAL },
+                /* config.c: an empty item in programs loads as NULL, and the
+                 * directory check passed it to stat() (UBSan: null argument) */
+                { "config", "empty programs item", "programs:\n  -  # no-such-dir\n", -EINVAL },
+                { "config", "empty programs item after a good one", "programs:\n  - /\n  -\n", -EINVAL },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 target_fn fn = NULL;
