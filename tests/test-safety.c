@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "safety.h"
 #include "sequencer.h"
 #include "testkit.h"
 
@@ -307,6 +308,95 @@ static void run_row(const struct row *w) {
         rig_free(r);
 }
 
+/* ---- the supervisor's last word, clamp by clamp ----------------------------
+ * Each case: healthy inputs with one condition set, every output pushed to its
+ * extreme in the direction the condition forbids; the enforced value must be
+ * the allowed one.  (In a running chair most of these conditions also raise a
+ * stopping fault first; the clamps are the second line, so they are tested on
+ * their own here, with no fault latched.) */
+enum cond {
+        C_NONE, C_HOME, C_END, C_BACK_MIN, C_BACK_MAX, C_LEG_MIN, C_LEG_MAX, C_OBSTACLE,
+        C_OVERPRESSURE_SEAT, C_HEATER_AT_LIMIT, C_HEATER_SENSOR_OPEN,
+};
+
+static void set_cond(struct chair_inputs *in, const struct chair_config *cfg, enum cond c) {
+        switch (c) {
+        case C_NONE: break;
+        case C_HOME: in->carriage_home = true; break;
+        case C_END: in->carriage_end = true; break;
+        case C_BACK_MIN: in->backrest_min = true; break;
+        case C_BACK_MAX: in->backrest_max = true; break;
+        case C_LEG_MIN: in->legrest_min = true; break;
+        case C_LEG_MAX: in->legrest_max = true; break;
+        case C_OBSTACLE: in->obstacle = true; break;
+        case C_OVERPRESSURE_SEAT: in->pressure_kpa[CHAIR_BAG_SEAT] = cfg->safety.max_pressure_kpa; break;
+        case C_HEATER_AT_LIMIT: in->heater_c = cfg->safety.heater_max_c; break;
+        case C_HEATER_SENSOR_OPEN: in->heater_sensor = CHAIR_SENSOR_OPEN; break;
+        }
+}
+
+static void test_enforce_clamps(void **state) {
+        static const struct {
+                const char *what;
+                enum cond cond;
+                enum chair_actuator a;
+                float asked, want;
+        } cases[] = {
+                { "carriage into the home switch", C_HOME, CHAIR_ACT_CARRIAGE, -1.0f, 0.0f },
+                { "carriage away from the home switch", C_HOME, CHAIR_ACT_CARRIAGE, 0.5f, 0.5f },
+                { "carriage into the far switch", C_END, CHAIR_ACT_CARRIAGE, 1.0f, 0.0f },
+                { "carriage away from the far switch", C_END, CHAIR_ACT_CARRIAGE, -0.5f, -0.5f },
+                { "backrest past upright", C_BACK_MIN, CHAIR_ACT_BACKREST, -1.0f, 0.0f },
+                { "backrest past full recline", C_BACK_MAX, CHAIR_ACT_BACKREST, 1.0f, 0.0f },
+                { "backrest back from full recline", C_BACK_MAX, CHAIR_ACT_BACKREST, -0.5f, -0.5f },
+                { "legrest below its lowest", C_LEG_MIN, CHAIR_ACT_LEGREST, -1.0f, 0.0f },
+                { "legrest above its highest", C_LEG_MAX, CHAIR_ACT_LEGREST, 1.0f, 0.0f },
+                { "recline toward an obstacle", C_OBSTACLE, CHAIR_ACT_BACKREST, 1.0f, 0.0f },
+                { "upright away from an obstacle", C_OBSTACLE, CHAIR_ACT_BACKREST, -0.5f, -0.5f },
+                { "legrest down onto an obstacle", C_OBSTACLE, CHAIR_ACT_LEGREST, -1.0f, 0.0f },
+                { "seat bag at its pressure limit", C_OVERPRESSURE_SEAT, CHAIR_ACT_VALVE_SEAT, 1.0f, 0.0f },
+                { "pump while a bag is at its limit", C_OVERPRESSURE_SEAT, CHAIR_ACT_PUMP, 1.0f, 0.0f },
+                { "another bag stays connected", C_OVERPRESSURE_SEAT, CHAIR_ACT_VALVE_CALVES, 1.0f, 1.0f },
+                { "heater at its limit", C_HEATER_AT_LIMIT, CHAIR_ACT_HEATER, 1.0f, 0.0f },
+                { "heater with an open sensor", C_HEATER_SENSOR_OPEN, CHAIR_ACT_HEATER, 1.0f, 0.0f },
+                { "heater healthy", C_NONE, CHAIR_ACT_HEATER, 0.6f, 0.6f },
+                { "duty never negative", C_NONE, CHAIR_ACT_TAP, -1.0f, 0.0f },
+                { "bidirectional within -max..max", C_NONE, CHAIR_ACT_KNEAD, -7.0f, -1.0f },
+                { "a valve is on or off", C_NONE, CHAIR_ACT_VALVE_SEAT, 0.7f, 1.0f },
+                { "NaN takes the safe value", C_NONE, CHAIR_ACT_DEPTH, NAN, 0.0f },
+        };
+        struct chair_config *cfg = testkit_config();
+        struct chair_safety s;
+        chair_safety_init(&s);
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct chair_inputs in = { .occupied = true, .heater_c = 30, .heater_sensor = CHAIR_SENSOR_OK,
+                                           .depth = 0.5f, .backrest = 0.5f, .legrest = 0.5f };
+                struct chair_outputs out = { 0 };
+                set_cond(&in, cfg, cases[i].cond);
+                out.v[cases[i].a] = cases[i].asked;
+                if (cases[i].cond == C_OVERPRESSURE_SEAT)
+                        out.v[CHAIR_ACT_VALVE_SEAT] = 1.0f;     /* the bag at its limit is connected */
+                print_message("%s\n", cases[i].what);
+                chair_safety_enforce(&s, cfg, &in, false, &out);
+                assert_float_equal(out.v[cases[i].a], cases[i].want, 1e-6);
+        }
+
+        /* A valve whose safe value is "connected" gets it for NaN, too. */
+        cfg->hardware.outputs[CHAIR_ACT_VALVE_CALVES].safe = 1.0f;
+        struct chair_inputs in = { .occupied = true, .heater_c = 30, .heater_sensor = CHAIR_SENSOR_OK };
+        struct chair_outputs out = { 0 };
+        out.v[CHAIR_ACT_VALVE_CALVES] = NAN;
+        chair_safety_enforce(&s, cfg, &in, false, &out);
+        assert_float_equal(out.v[CHAIR_ACT_VALVE_CALVES], 1.0f, 0);
+        /* force_safe: everything at its safe value, whatever was asked. */
+        for (int a = 0; a < _CHAIR_ACT_COUNT; a++)
+                out.v[a] = 1.0f;
+        chair_safety_enforce(&s, cfg, &in, true, &out);
+        assert_true(chair_outputs_all_safe(cfg, &out));
+        chair_config_free(cfg);
+}
+
 static void test_fault_table(void **state) {
         (void) state;
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
@@ -441,6 +531,7 @@ static void test_heater_spike_within_window(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fault_codes),
+                cmocka_unit_test(test_enforce_clamps),
                 cmocka_unit_test(test_fault_table),
                 cmocka_unit_test(test_clear_spam_does_not_postpone_stall),
                 cmocka_unit_test(test_recline_fits_travel_timeout),
