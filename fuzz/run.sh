@@ -110,17 +110,28 @@ JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 ART=$B/fuzz-artifacts
 mkdir -p "$ART"
 
-# One target: a scratch corpus dir first (new inputs go there, never into the
-# seeds in the source tree), then the seeds.
+# One target: a scratch corpus dir (new inputs go there, never into the seeds
+# in the source tree), and the seeds as a list in name order.  Given as a
+# directory, libFuzzer would take them in the file system's readdir order, which
+# differs from machine to machine, and so would the whole run despite the fixed
+# -seed: the same commit could pass here and fail in CI.
+# Address-space randomisation changes the pointer values libFuzzer's comparison
+# tracing sees, and with them the run: off when setarch can turn it off.
+norandom=
+if setarch "$(uname -m)" -R true 2>/dev/null; then
+        norandom="setarch $(uname -m) -R"
+fi
+
 run_one() {
         t=$1
         work="$probe/corpus-$t"
         mkdir -p "$work" "$ART/$t"
-        "$B/fuzz/fuzz-$t" -runs="$RUNS" -seed="${FUZZ_SEED:-1}" \
+        find "$SRC/fuzz/corpus/$t" -type f | LC_ALL=C sort | paste -sd, - >"$probe/seeds-$t"
+        $norandom "$B/fuzz/fuzz-$t" -runs="$RUNS" -seed="${FUZZ_SEED:-1}" \
                 -dict="$SRC/fuzz/dict/$t.dict" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
                 -error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 \
-                -artifact_prefix="$ART/$t/" \
-                "$work" "$SRC/fuzz/corpus/$t" >"$probe/log-$t" 2>&1
+                -artifact_prefix="$ART/$t/" -seed_inputs=@"$probe/seeds-$t" \
+                "$work" >"$probe/log-$t" 2>&1
 }
 
 summary() {
