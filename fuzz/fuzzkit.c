@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +61,14 @@ const char *fuzzkit_file(const uint8_t *data, size_t size) {
         static char path[64];
 
         if (fd < 0) {
-                fd = memfd_create("fuzz-input", MFD_CLOEXEC);
-                FUZZ_CHECK(fd >= 0);
+                int m = memfd_create("fuzz-input", MFD_CLOEXEC);
+                FUZZ_CHECK(m >= 0);
+                /* A fixed descriptor number, so the path (which error messages and
+                 * relative program directories carry) is the same on every run,
+                 * whatever descriptors the runner left open: runs stay repeatable. */
+                fd = dup3(m, 200, O_CLOEXEC);
+                FUZZ_CHECK(fd == 200);
+                close(m);
                 snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
         }
         FUZZ_CHECK(ftruncate(fd, 0) == 0);
