@@ -122,6 +122,22 @@ static const struct chair_event *fault_event(const struct rig *r, enum chair_fau
         return NULL;
 }
 
+/* Press the stop button for one tick; its fault event. */
+static const struct chair_event *press_estop(struct rig *r) {
+        rig_sim(r, CHAIR_SIM_ESTOP, 1);
+        rig_tick(r, NULL, 0);
+        const struct chair_event *e = fault_event(r, CHAIR_FAULT_ESTOP);
+        assert_non_null(e);
+        return e;
+}
+
+static void assert_where(const struct chair_event *e, enum chair_state state, int program, int step) {
+        assert_int_equal(e->fault.where.state, state);
+        assert_int_equal(e->fault.where.program, program);
+        if (step >= 0)
+                assert_int_equal(e->fault.where.step, step);
+}
+
 /* A fault event says what the chair was doing when it came, although the
  * reaction in the same tick ended the session (the technician's context). */
 static void test_fault_says_where(void **state) {
@@ -131,15 +147,10 @@ static void test_fault_says_where(void **state) {
         uint16_t step = r->st.step, steps = r->st.steps;
         assert_true(step >= 1 && steps >= step);
 
-        rig_sim(r, CHAIR_SIM_ESTOP, 1);
-        rig_tick(r, NULL, 0);
-        const struct chair_event *e = fault_event(r, CHAIR_FAULT_ESTOP);
-        assert_non_null(e);
+        const struct chair_event *e = press_estop(r);
         assert_int_equal(r->st.state, CHAIR_STATE_FAULT);      /* the status moved on ... */
         assert_int_equal(r->st.program, -1);
-        assert_int_equal(e->fault.where.state, CHAIR_STATE_RUNNING);   /* ... the event did not */
-        assert_int_equal(e->fault.where.program, prog);
-        assert_int_equal(e->fault.where.step, step);
+        assert_where(e, CHAIR_STATE_RUNNING, prog, step);      /* ... the event did not */
         assert_int_equal(e->fault.where.steps, steps);
         assert_true(e->fault.where.elapsed_s > 5);
 
@@ -149,13 +160,7 @@ static void test_fault_says_where(void **state) {
         rig_run(r, 1);
         assert_int_equal(rig_cmd(r, &clear), CHAIR_OK);
         rig_run(r, 1);
-        rig_sim(r, CHAIR_SIM_ESTOP, 1);
-        rig_tick(r, NULL, 0);
-        e = fault_event(r, CHAIR_FAULT_ESTOP);
-        assert_non_null(e);
-        assert_int_equal(e->fault.where.state, CHAIR_STATE_IDLE);
-        assert_int_equal(e->fault.where.program, -1);
-        assert_int_equal(e->fault.where.step, 0);
+        assert_where(press_estop(r), CHAIR_STATE_IDLE, -1, 0);
         rig_free(r);
 
         /* A fault raised from outside the step (the loop's overrun) is reported on
@@ -166,25 +171,17 @@ static void test_fault_says_where(void **state) {
         rig_tick(r, NULL, 0);
         e = fault_event(r, CHAIR_FAULT_LOOP_OVERRUN);
         assert_non_null(e);
-        assert_int_equal(e->fault.where.state, CHAIR_STATE_RUNNING);
-        assert_int_equal(e->fault.where.program, chair_programs_find(r->progs, "long"));
-        assert_int_equal(e->fault.where.step, 1);
+        assert_where(e, CHAIR_STATE_RUNNING, chair_programs_find(r->progs, "long"), 1);
 
         /* The loop raises an overrun again on every late tick: a fault already
          * reported must not leave a stale note for the faults after it. */
         chair_ctl_raise(r->ctl, CHAIR_FAULT_LOOP_OVERRUN, &r->out);
         rig_tick(r, NULL, 0);
-        struct chair_cmd clear2 = cmd(CHAIR_ACTION_CLEAR_FAULTS);
-        assert_int_equal(rig_cmd(r, &clear2), CHAIR_OK);
+        assert_int_equal(rig_cmd(r, &clear), CHAIR_OK);
         assert_int_equal(rig_start(r, "short"), CHAIR_OK);
         assert_true(rig_run_until(r, 60, is_running));
         rig_run(r, 2);
-        rig_sim(r, CHAIR_SIM_ESTOP, 1);
-        rig_tick(r, NULL, 0);
-        e = fault_event(r, CHAIR_FAULT_ESTOP);
-        assert_non_null(e);
-        assert_int_equal(e->fault.where.state, CHAIR_STATE_RUNNING);
-        assert_int_equal(e->fault.where.program, chair_programs_find(r->progs, "short"));
+        assert_where(press_estop(r), CHAIR_STATE_RUNNING, prog, -1);
         rig_free(r);
 }
 
