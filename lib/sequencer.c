@@ -232,6 +232,18 @@ bool chair_seq_tick(struct chair_seq *s, const struct chair_config *cfg, const s
                 return false;
         s->phase_t_s += dt;
 
+        /* Rule 3 from the first second: homing, the body scan and the retract
+         * count as massage time, and when the planned time is up before they are
+         * done the session ends as if its last step had (soak seeds 3058743 and
+         * 3064222: a one-minute cap and a scan of a tall occupant that took
+         * longer than the minute).  RUNNING checks the same below. */
+        if ((s->phase == CHAIR_SEQ_HOMING || s->phase == CHAIR_SEQ_SCAN || s->phase == CHAIR_SEQ_RETRACT) &&
+            s->elapsed_s + dt >= s->planned_s) {
+                s->elapsed_s += dt;
+                chair_seq_end(s);
+                return ending(s, cfg, in, out);
+        }
+
         switch (s->phase) {
         case CHAIR_SEQ_HOMING:
                 s->elapsed_s += dt;

@@ -285,6 +285,31 @@ static void test_session_cap(void **state) {
         rig_free(r);
 }
 
+/* Rule 3 holds before the program runs, too: a body scan that cannot finish
+ * within a one-minute cap ends with the minute (soak seeds 3058743, 3064222). */
+static void test_session_cap_during_scan(void **state) {
+        struct chair_config *cfg = testkit_config();
+        cfg->safety.max_session_min = 1;
+        cfg->hardware.geometry.carriage_mm_s = 4;       /* the scan cannot reach the shoulders in 60 s */
+        cfg->safety.travel_timeout_s = 600;             /* ... and that is no travel fault */
+        struct rig *r = rig_new(cfg);
+        assert_int_equal(rig_start(r, "short"), CHAIR_OK);
+
+        double most = 0;
+        bool ran = false;
+        while (r->st.state != CHAIR_STATE_IDLE && rig_time(r) < 180) {
+                rig_tick(r, NULL, 0);
+                most = r->st.elapsed_s > most ? r->st.elapsed_s : most;
+                ran |= r->st.state == CHAIR_STATE_RUNNING;
+        }
+        assert_int_equal(r->st.state, CHAIR_STATE_IDLE);
+        assert_false(ran);                              /* it really was the scan that ran out */
+        assert_int_equal(r->sessions_ended, 1);
+        assert_int_equal(r->last_end, CHAIR_END_COMPLETED);
+        assert_true(most <= 60.0 + 0.1);
+        rig_free(r);
+}
+
 static void test_heater_sensor_open(void **state) {
         struct rig *r = running_rig("long");
         assert_true(rig_run_until(r, 30, heater_on));
@@ -511,6 +536,7 @@ int main(void) {
                 cmocka_unit_test(test_pause_resume),
                 cmocka_unit_test(test_set_values),
                 cmocka_unit_test(test_session_cap),
+                cmocka_unit_test(test_session_cap_during_scan),
                 cmocka_unit_test(test_heater_sensor_open),
                 cmocka_unit_test(test_heater_regulates),
                 cmocka_unit_test(test_roller_stall),
