@@ -19,8 +19,9 @@ import sys
 import tempfile
 import time
 
+from checks import FAILURES, check, verdict
+
 CHAIRD = os.path.abspath(sys.argv[1])
-FAILURES = []
 
 CONFIG = """\
 chair:
@@ -79,13 +80,6 @@ steps:
     intensity: 9
     speed: 2
 """
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
 
 
 class Chair:
@@ -368,11 +362,7 @@ def main():
     test_sigterm_during_session()
     test_sighup()
     test_rt_fallback()
-    if FAILURES:
-        print("%d check(s) failed" % len(FAILURES))
-        return 1
-    print("all checks passed")
-    return 0
+    return verdict()
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ import threading
 import time
 import importlib.util
 
+from checks import FAILURES, check, verdict
+
 JOURNAL_DIR = "/run/systemd/journal"
 JOURNAL_SOCKET = JOURNAL_DIR + "/socket"
 # two build directories running this test at once would fight over the socket
@@ -48,7 +50,6 @@ PROGRAM_ID = "journal-test"
 STDERR_LOG_LINE = re.compile(r"^(emerg|alert|crit|error|warning|notice|info|debug): ", re.M)
 FIELD_NAME = re.compile(rb"^[A-Z_][A-Z0-9_]*$")
 
-FAILURES = []
 
 CONFIG = """\
 chair: {{ id: {chair}, name: "Journal test chair" }}
@@ -106,13 +107,6 @@ _spec.loader.exec_module(H)
 def skip(why):
     print("SKIP: " + why, flush=True)
     sys.exit(77)
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
 
 
 class ProtocolError(Exception):
@@ -501,11 +495,7 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
         lock.close()
     check(not os.path.lexists(JOURNAL_SOCKET), "socket removed")
-    if FAILURES:
-        print("%d check(s) failed" % len(FAILURES))
-        return 1
-    print("all checks passed")
-    return 0
+    return verdict()
 
 
 if __name__ == "__main__":

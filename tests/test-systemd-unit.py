@@ -14,17 +14,10 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, verdict
+
 SRC = os.path.abspath(sys.argv[1])
 CHAIRD = os.path.abspath(sys.argv[2])
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-
-
 def need_systemd_analyze():
     if shutil.which("systemd-analyze"):
         return True
@@ -99,11 +92,7 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    if FAILURES:
-        print("%d check(s) failed" % len(FAILURES))
-        return 1
-    print("all checks passed")
-    return 0
+    return verdict()
 
 
 if __name__ == "__main__":
