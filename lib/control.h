@@ -52,6 +52,7 @@ enum chair_fault {
         CHAIR_FAULT_OBSTACLE,
         CHAIR_FAULT_HAL_IO,
         CHAIR_FAULT_MOTOR_STALL,   /* depth (retracting), backrest or legrest driven, position still */
+        CHAIR_FAULT_OUTPUT_TIMEOUT,/* the output dead-man cut an output on too long (lib/deadman.h) */
         _CHAIR_FAULT_COUNT,
 };
 
@@ -63,7 +64,8 @@ int chair_fault_from_code(const char *s);
 #define CHAIR_FAULTS_STOPPING \
         ((1u << CHAIR_FAULT_ESTOP) | (1u << CHAIR_FAULT_ROLLER_STALL) | (1u << CHAIR_FAULT_TRAVEL_TIMEOUT) | \
          (1u << CHAIR_FAULT_ENCODER_FAULT) | (1u << CHAIR_FAULT_PINCH) | (1u << CHAIR_FAULT_OVERPRESSURE) | \
-         (1u << CHAIR_FAULT_LOOP_OVERRUN) | (1u << CHAIR_FAULT_HAL_IO) | (1u << CHAIR_FAULT_MOTOR_STALL))
+         (1u << CHAIR_FAULT_LOOP_OVERRUN) | (1u << CHAIR_FAULT_HAL_IO) | (1u << CHAIR_FAULT_MOTOR_STALL) | \
+         (1u << CHAIR_FAULT_OUTPUT_TIMEOUT))
 /* Faults that stop the session (others, like heater_sensor, only degrade it). */
 bool chair_fault_is_stopping(enum chair_fault f);
 

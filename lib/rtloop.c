@@ -52,7 +52,9 @@ struct chair_rt {
         unsigned back, front;
 
         /* counters: written by the control thread only */
-        _Atomic uint64_t ticks, missed, overruns, notes_dropped, hal_errors;
+        _Atomic uint64_t ticks, missed, overruns, notes_dropped, hal_errors, late_ticks, output_cuts;
+        _Atomic uint32_t max_late_us;      /* the latest a tick ever woke */
+        _Atomic uint32_t max_stale_us;     /* the longest the outputs went without a write */
         _Atomic uint32_t max_missed_in_row;
         _Atomic uint32_t max_work_us;
 
@@ -75,6 +77,8 @@ struct chair_rt {
         struct chair_outputs out;
         struct chair_status_visible last_visible;
         uint64_t t0_ns;
+        uint64_t fed_ns;                   /* when the outputs were last written (wall clock) */
+        uint64_t stall_ns;                 /* o.max_stall_ms */
 };
 
 #define FRESH 4u
@@ -101,7 +105,7 @@ void chair_rt_options_from_config(const struct chair_config *cfg, struct chair_r
                 .rate_hz = cfg->control.rate_hz,
                 .rt_priority = cfg->control.rt_priority,
                 .cpu = cfg->control.cpu,
-                .max_missed_ticks = cfg->control.max_missed_ticks,
+                .max_stall_ms = cfg->control.max_stall_ms,
                 .time_scale = cfg->hardware.backend == CHAIR_BACKEND_SIM &&
                               cfg->hardware.sim.time_scale > 0 ? cfg->hardware.sim.time_scale : 1.0,
                 .lock_memory = true,
@@ -130,6 +134,7 @@ int chair_rt_new(const struct chair_config *cfg, struct chair_hal *hal, struct c
                 rt->o.latency_bins = 10000;
         rt->sim = chair_hal_is_sim(hal);
         rt->period_ns = NSEC_PER_SEC / rt->o.rate_hz;
+        rt->stall_ns = (uint64_t) rt->o.max_stall_ms * 1000000ULL;
 
         int r = chair_ring_new(sizeof(struct chair_rt_msg), rt->o.msg_capacity, &rt->msgs);
         if (r == 0)
@@ -295,6 +300,12 @@ static void run_tick(struct chair_rt *rt, uint64_t t, bool overrun) {
                 bump(&rt->hal_errors, 1);
                 chair_ctl_raise(rt->ctl, CHAIR_FAULT_HAL_IO, &rt->out);
         }
+        /* The output dead-man below us cut an output the step kept on too long. */
+        uint32_t cut = chair_hal_take_cut(rt->hal);
+        if (cut) {
+                bump(&rt->output_cuts, (uint64_t) __builtin_popcount(cut));
+                chair_ctl_raise(rt->ctl, CHAIR_FAULT_OUTPUT_TIMEOUT, &rt->out);
+        }
         size_t n_ev = chair_ctl_step(rt->ctl, vt, &rt->in, rt->cmds, n_cmds, &rt->out, rt->events);
         if (overrun)
                 chair_ctl_raise(rt->ctl, CHAIR_FAULT_LOOP_OVERRUN, &rt->out);
@@ -302,6 +313,7 @@ static void run_tick(struct chair_rt *rt, uint64_t t, bool overrun) {
                 bump(&rt->hal_errors, 1);
                 chair_ctl_raise(rt->ctl, CHAIR_FAULT_HAL_IO, &rt->out);
         }
+        rt->fed_ns = now_ns();
 
         for (size_t i = 0; i < n_ev && i < CHAIR_MAX_EVENTS_PER_TICK; i++) {
                 struct chair_rt_note note = { .kind = CHAIR_RT_NOTE_EVENT, .ev = rt->events[i] };
@@ -339,6 +351,7 @@ static void *thread_main(void *userdata) {
 
         uint64_t next = now_ns() + rt->period_ns;
         rt->t0_ns = next;
+        rt->fed_ns = next;   /* nothing is stale before the first tick */
         uint32_t in_row = 0;
 
         sem_post(&rt->started);
@@ -363,21 +376,33 @@ static void *thread_main(void *userdata) {
                 /* Woke a whole period (or more) late: those periods are gone.  Skip
                  * them rather than running a burst of catch-up ticks (cyclictest
                  * does the same), and count them. */
-                bool overrun = false;
                 if (late >= rt->period_ns) {
                         uint64_t k = late / rt->period_ns;
                         bump(&rt->missed, k);
+                        bump(&rt->late_ticks, 1);
                         next += k * rt->period_ns;
                         in_row = in_row + k > UINT32_MAX ? UINT32_MAX : in_row + (uint32_t) k;
                         if (in_row > atomic_load_explicit(&rt->max_missed_in_row, memory_order_relaxed))
                                 atomic_store_explicit(&rt->max_missed_in_row, in_row, memory_order_relaxed);
-                        if (rt->o.max_missed_ticks > 0 && in_row >= rt->o.max_missed_ticks) {
-                                overrun = true;
-                                bump(&rt->overruns, 1);
-                                in_row = 0;
-                        }
                 } else
                         in_row = 0;
+                uint32_t late_us = late / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t) (late / 1000);
+                if (late_us > atomic_load_explicit(&rt->max_late_us, memory_order_relaxed))
+                        atomic_store_explicit(&rt->max_late_us, late_us, memory_order_relaxed);
+
+                /* loop_overrun by time, not by count (design C2): only when the
+                 * outputs went without a write for longer than max_stall_ms, which
+                 * is also when the output dead-man has already made them safe.
+                 * Late ticks that stay inside it are counted and nothing more. */
+                bool overrun = false;
+                uint64_t stale = t > rt->fed_ns ? t - rt->fed_ns : 0;
+                uint32_t stale_us = stale / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t) (stale / 1000);
+                if (stale_us > atomic_load_explicit(&rt->max_stale_us, memory_order_relaxed))
+                        atomic_store_explicit(&rt->max_stale_us, stale_us, memory_order_relaxed);
+                if (rt->stall_ns > 0 && stale > rt->stall_ns) {
+                        overrun = true;
+                        bump(&rt->overruns, 1);
+                }
 
                 run_tick(rt, t, overrun);
 
@@ -500,6 +525,10 @@ void chair_rt_stats(const struct chair_rt *rt, struct chair_rt_stats *s) {
                 .notes_dropped = atomic_load_explicit(&rt->notes_dropped, memory_order_relaxed),
                 .hal_errors = atomic_load_explicit(&rt->hal_errors, memory_order_relaxed),
                 .max_missed_in_row = atomic_load_explicit(&rt->max_missed_in_row, memory_order_relaxed),
+                .late_ticks = atomic_load_explicit(&rt->late_ticks, memory_order_relaxed),
+                .max_late_us = atomic_load_explicit(&rt->max_late_us, memory_order_relaxed),
+                .max_stale_us = atomic_load_explicit(&rt->max_stale_us, memory_order_relaxed),
+                .output_cuts = atomic_load_explicit(&rt->output_cuts, memory_order_relaxed),
                 .max_work_us = atomic_load_explicit(&rt->max_work_us, memory_order_relaxed),
         };
 }

@@ -41,11 +41,12 @@ static const struct fault_info faults[_CHAIR_FAULT_COUNT] = {
         [CHAIR_FAULT_ENCODER_FAULT] = { "encoder_fault", "encoder pulses while the carriage is not driven" },
         [CHAIR_FAULT_PINCH] = { "pinch", "obstacle under the chair while reclining; motion stopped" },
         [CHAIR_FAULT_OVERPRESSURE] = { "overpressure", "airbag pressure above its limit" },
-        [CHAIR_FAULT_LOOP_OVERRUN] = { "loop_overrun", "control loop missed too many deadlines" },
+        [CHAIR_FAULT_LOOP_OVERRUN] = { "loop_overrun", "control loop stalled: outputs went stale longer than control.max_stall_ms" },
         [CHAIR_FAULT_NOT_OCCUPIED] = { "not_occupied", "seat not occupied" },
         [CHAIR_FAULT_OBSTACLE] = { "obstacle", "obstacle under the chair" },
         [CHAIR_FAULT_HAL_IO] = { "hal_io", "hardware input/output failed" },
         [CHAIR_FAULT_MOTOR_STALL] = { "motor_stall", "roller depth, backrest or legrest motor driven but its position does not change" },
+        [CHAIR_FAULT_OUTPUT_TIMEOUT] = { "output_timeout", "an output stayed on longer than its max_on_s; the output layer switched it off" },
 };
 
 const char *chair_fault_code(enum chair_fault f) {
