@@ -6,6 +6,7 @@
 
 #include "body.h"
 #include "config.h"
+#include "deadman.h"
 #include "hal-sim.h"
 #include "hal.h"
 
@@ -33,6 +34,8 @@ struct chair_hal_sim {
         struct chair_hal base;         /* first: the ops cast between the two */
 
         struct chair_outputs out;      /* last written, present actuators only */
+        struct chair_deadman dm;       /* on-time limits, as the linux output layer has */
+        uint32_t cut;                  /* outputs it cut, not yet taken */
 
         /* Plant state (double: hours of 1 ms steps must not drift). */
         bool started;
@@ -299,10 +302,21 @@ static float sanitize(enum chair_actuator a, float v) {
 
 static int sim_write(struct chair_hal *h, const struct chair_outputs *out) {
         struct chair_hal_sim *s = to_sim(h);
+        struct chair_outputs apply;
 
+        /* The plant runs inside the tick, so nothing can go stale here (fed now);
+         * the on-time limits apply as on real hardware. */
+        s->cut |= chair_deadman_apply(&s->dm, s->last_ns, s->last_ns, out, &apply);
         for (int i = 0; i < _CHAIR_ACT_COUNT; i++)
-                s->out.v[i] = present(s, (enum chair_actuator) i) ? sanitize((enum chair_actuator) i, out->v[i]) : 0.0f;
+                s->out.v[i] = present(s, (enum chair_actuator) i) ? sanitize((enum chair_actuator) i, apply.v[i]) : 0.0f;
         return 0;
+}
+
+static uint32_t sim_take_cut(struct chair_hal *h) {
+        struct chair_hal_sim *s = to_sim(h);
+        uint32_t c = s->cut;
+        s->cut = 0;
+        return c;
 }
 
 static int sim_safe(struct chair_hal *h) {
@@ -322,6 +336,7 @@ static const struct chair_hal_ops sim_ops = {
         .write = sim_write,
         .safe = sim_safe,
         .destroy = sim_destroy,
+        .take_cut = sim_take_cut,
 };
 
 int chair_hal_sim_new(const struct chair_config *cfg, struct chair_hal **ret) {
@@ -336,6 +351,8 @@ int chair_hal_sim_new(const struct chair_config *cfg, struct chair_hal **ret) {
         s->base.ops = &sim_ops;
         s->base.cfg = cfg;
         chair_outputs_safe(cfg, &s->out);
+        chair_deadman_init(&s->dm, cfg);
+        s->dm.stall_ns = 0;            /* virtual time: the tick is the plant's clock */
         s->estop = sc->estop;
         s->occupied = sc->occupied;
         s->obstacle = sc->obstacle;

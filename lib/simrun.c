@@ -192,6 +192,8 @@ int chair_simrun(const struct chair_config *cfg_in, const struct chair_programs 
                 }
 
                 chair_hal_read(hal, now, &in);
+                if (chair_hal_take_cut(hal))
+                        chair_ctl_raise(ctl, CHAIR_FAULT_OUTPUT_TIMEOUT, &out);
                 size_t n_ev = chair_ctl_step(ctl, now, &in, cmds, n_cmds, &out, ev);
                 chair_hal_write(hal, &out);
                 chair_ctl_status(ctl, &st);
