@@ -52,6 +52,7 @@ struct chair_ctl {
         enum chair_recline idle_recline;
 
         uint64_t ticks;
+        uint64_t events_dropped;
         enum chair_state state;
 
         struct chair_selftest selftest;
@@ -118,13 +119,24 @@ struct evbuf {
         struct chair_event *v;
         size_t n;
         uint64_t now;
+        uint64_t *dropped;
 };
 
+/* The budget of control.h, checked where the events are made.  Raised and
+ * cleared once per fault; the kinds a command can cause are its result plus
+ * session_ended, program_switched and session_started. */
+_Static_assert(CHAIR_MAX_EVENTS_PER_TICK >= CHAIR_MAX_CMDS_PER_TICK * CHAIR_EVENTS_PER_CMD +
+                                            2 * _CHAIR_FAULT_COUNT + CHAIR_EVENTS_PER_TICK_SESSION,
+               "event budget too small for what one tick can produce");
+_Static_assert(CHAIR_EVENTS_PER_CMD >= 4, "a command's result and its consequences must fit");
+
 static struct chair_event *ev_push(struct evbuf *b, enum chair_event_kind k) {
-        /* The caller's array holds CHAIR_MAX_EVENTS_PER_TICK; commands per tick
-         * are limited so that results always fit (CHAIR_MAX_CMDS_PER_TICK). */
-        if (b->n >= CHAIR_MAX_EVENTS_PER_TICK)
+        if (b->n >= CHAIR_MAX_EVENTS_PER_TICK) {
+                /* Cannot happen within the budget; counted so it is never silent. */
+                if (b->dropped)
+                        (*b->dropped)++;
                 return NULL;
+        }
         struct chair_event *e = &b->v[b->n++];
         memset(e, 0, sizeof(*e));
         e->kind = k;
@@ -472,7 +484,7 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
                       const struct chair_cmd *cmds, size_t n_cmds,
                       struct chair_outputs *out, struct chair_event *ev) {
         const struct chair_config *cfg = c->cfg;
-        struct evbuf b = { .v = ev, .n = 0, .now = now_ns };
+        struct evbuf b = { .v = ev, .n = 0, .now = now_ns, .dropped = &c->events_dropped };
         struct chair_seq_out so;
         double dt = 0;
         uint32_t pulses = 0;
@@ -504,6 +516,10 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
         }
         emit_faults(c, &b);
 
+        if (n_cmds > CHAIR_MAX_CMDS_PER_TICK) {
+                c->events_dropped += n_cmds - CHAIR_MAX_CMDS_PER_TICK;   /* their results */
+                n_cmds = CHAIR_MAX_CMDS_PER_TICK;
+        }
         for (size_t i = 0; i < n_cmds; i++)
                 apply_cmd(c, &cmds[i], &b);
 
@@ -638,6 +654,7 @@ void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st) {
         st->shoulder_mm = s->scanned ? s->body.shoulder_mm : 0;
         st->all_safe = chair_outputs_all_safe(c->cfg, &c->out);
         st->ticks = c->ticks;
+        st->events_dropped = c->events_dropped;
         st->out = c->out;
         st->in = c->in;
         st->self_testing = chair_selftest_running(&c->selftest);

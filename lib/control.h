@@ -114,7 +114,22 @@ struct chair_event {
         };
 };
 
-#define CHAIR_MAX_EVENTS_PER_TICK 16
+/*
+ * The per-tick event budget.  A tick takes at most CHAIR_MAX_CMDS_PER_TICK
+ * commands (callers pass no more; the RT loop leaves the rest in its ring for
+ * the next tick); each yields its result and at most CHAIR_EVENTS_PER_CMD - 1
+ * consequences (session_ended, program_switched, session_started); every fault
+ * can be raised and cleared once; and the session itself adds at most
+ * session_ended, step, scan_done and self_test.  The caller's array holds all
+ * of it, so nothing is ever dropped; should a change break the sum, the
+ * static assert in control.c fails the build, and at run time an event that
+ * does not fit is counted (chair_status.events_dropped) for the daemon to log.
+ */
+#define CHAIR_MAX_CMDS_PER_TICK 4
+#define CHAIR_EVENTS_PER_CMD 4
+#define CHAIR_EVENTS_PER_TICK_SESSION 4
+#define CHAIR_MAX_EVENTS_PER_TICK \
+        (CHAIR_MAX_CMDS_PER_TICK * CHAIR_EVENTS_PER_CMD + 2 * _CHAIR_FAULT_COUNT + CHAIR_EVENTS_PER_TICK_SESSION)
 
 /* What the owner and technician see; a POD copied out after each tick. */
 struct chair_status {
@@ -138,6 +153,7 @@ struct chair_status {
         float shoulder_mm;         /* last scan, 0 before any */
         bool all_safe;             /* every output at its safe value */
         uint64_t ticks;
+        uint64_t events_dropped;   /* events that did not fit the budget (a bug: logged) */
         struct chair_outputs out;
         struct chair_inputs in;
         bool self_testing;         /* a self-test runs (state reads idle meanwhile) */
@@ -155,7 +171,9 @@ struct chair_ctl *chair_ctl_free(struct chair_ctl *c);
 
 /*
  * One tick at time now_ns (monotonic, any epoch; must not go backwards).
- * Applies cmds in order, then computes out.  Appends at most
+ * Applies cmds in order (at most CHAIR_MAX_CMDS_PER_TICK; more is a caller
+ * bug: the extra ones are answered by nothing and counted as dropped events),
+ * then computes out.  Appends at most
  * CHAIR_MAX_EVENTS_PER_TICK events to ev (caller's array of that size) and
  * returns how many.  Never allocates, logs, locks or blocks.
  */

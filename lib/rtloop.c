@@ -27,7 +27,7 @@
 #endif
 
 #define NSEC_PER_SEC 1000000000ULL
-#define MAX_CMDS_PER_TICK 16
+#define MAX_CMDS_PER_TICK CHAIR_MAX_CMDS_PER_TICK
 #define THREAD_STACK (512 * 1024)
 #define PREFAULT_STACK (128 * 1024)
 /* mlockall(MCL_FUTURE) under a small RLIMIT_MEMLOCK makes later mmaps fail; skip below this. */
