@@ -33,6 +33,7 @@
 #include "hal.h"
 #include "histogram.h"
 #include "history.h"
+#include "instance.h"
 #include "log.h"
 #include "program.h"
 #include "rtloop.h"
@@ -96,6 +97,9 @@ struct chaird {
          * theirs from the event (chair_fault_where). */
         int16_t log_program;
         bool stopping;                  /* SIGTERM/SIGINT: the control thread is being stopped */
+
+        struct chaird_instance *instance;       /* one chaird per chair (daemon/instance.h) */
+        uint64_t events_dropped_logged;         /* status.events_dropped already logged */
 
         bool test_hooks;                /* CHAIRD_TEST_HOOKS=1: SIGUSR1 stalls the control thread */
         bool test_stalled;
@@ -273,6 +277,14 @@ static void update_status(struct chaird *d) {
                 d->status.program = prev.program;   /* so the log names the program */
                 dispatch_event(d, &ev);
                 d->status = now;
+        }
+
+        /* The tick cannot log: an event that did not fit its budget is counted
+         * there and reported here, once per new batch. */
+        if (d->status.events_dropped != d->events_dropped_logged) {
+                log_error("control step dropped %llu event(s) over its per-tick budget (a bug; please report it)",
+                          (unsigned long long) (d->status.events_dropped - d->events_dropped_logged));
+                d->events_dropped_logged = d->status.events_dropped;
         }
 
         chair_status_visible(&d->status, &v);
@@ -608,6 +620,7 @@ static struct chaird *chaird_free(struct chaird *d) {
         chair_hist_free(d->latency_copy);
         chair_hist_window_free(d->latency_window);
         chair_config_free(d->cfg);
+        chaird_instance_unlock(d->instance);
         free(d);
         return NULL;
 }
@@ -852,6 +865,21 @@ static int run(int argc, char *argv[]) {
         r = load_config(arg_config, &d->cfg);
         if (r < 0)
                 goto finish;
+        if (d->cfg->control.max_missed_ticks_set)
+                log_warning("%s: control.max_missed_ticks is deprecated: a session ends only when the outputs "
+                            "went stale for longer than control.max_stall_ms (now %u ms); set that instead",
+                            d->cfg->path, d->cfg->control.max_stall_ms);
+
+        /* Before touching hardware or state: a second chaird for this chair leaves
+         * the running one alone. */
+        {
+                char why[1024];
+                r = chaird_instance_lock(d->cfg, d->cfg->path, &d->instance, why, sizeof(why));
+                if (r < 0) {
+                        log_error("%s", why);
+                        goto finish;
+                }
+        }
 
         struct chair_errors errs = { 0 };
         r = chair_programs_load(d->cfg, &errs, &d->programs_running);
@@ -872,12 +900,29 @@ static int run(int argc, char *argv[]) {
                 goto finish;
         }
 
-        r = chair_hal_new(d->cfg, &d->hal);
-        if (r < 0) {
-                log_error_errno(r, "Failed to bring up the %s hardware (chaird --safe-state lists every binding problem)",
-                                d->cfg->hardware.backend == CHAIR_BACKEND_SIM ? "sim" : "linux");
-                goto finish;
+        if (d->cfg->hardware.backend == CHAIR_BACKEND_LINUX) {
+                /* Name the first missing chip, line or channel where the config
+                 * binds it; --safe-state walks them all. */
+                struct chair_errors herrs = { 0 };
+                r = chair_hal_linux_new(d->cfg, &herrs, &d->hal);
+                if (r < 0) {
+                        if (herrs.n > 0) {
+                                const struct chair_error *e = &herrs.v[0];
+                                log_error("%s:%u:%u: %s: %s", e->file ? e->file : "?", e->line, e->column,
+                                          e->path ? e->path : "", e->message ? e->message : "");
+                        }
+                        log_error_errno(r, "Failed to bring up the linux hardware: %zu binding problem(s); "
+                                        "`chaird --safe-state --config %s` lists every one",
+                                        herrs.n, d->cfg->path);
+                }
+                chair_errors_clear(&herrs);
+        } else {
+                r = chair_hal_new(d->cfg, &d->hal);
+                if (r < 0)
+                        log_error_errno(r, "Failed to bring up the sim hardware");
         }
+        if (r < 0)
+                goto finish;
         r = chair_ctl_new(d->cfg, d->programs_running, &d->ctl);
         if (r < 0) {
                 log_error_errno(r, "Failed to set up the controller");
