@@ -34,6 +34,7 @@
 #include "histogram.h"
 #include "history.h"
 #include "instance.h"
+#include "reload.h"
 #include "log.h"
 #include "program.h"
 #include "rtloop.h"
@@ -99,6 +100,7 @@ struct chaird {
         bool stopping;                  /* SIGTERM/SIGINT: the control thread is being stopped */
 
         struct chaird_instance *instance;       /* one chaird per chair (daemon/instance.h) */
+        struct chaird_reload *reload;           /* SIGHUP's loader thread (daemon/reload.h) */
         uint64_t events_dropped_logged;         /* status.events_dropped already logged */
 
         bool test_hooks;                /* CHAIRD_TEST_HOOKS=1: SIGUSR1 stalls the control thread */
@@ -354,23 +356,24 @@ static void log_errors(const struct chair_errors *errs) {
         }
 }
 
-static void reload_programs(struct chaird *d) {
-        struct chair_errors errs = { 0 };
-        struct chair_programs *p = NULL;
+/* On the main loop, when the reload worker (daemon/reload.c) is done. */
+static void programs_reloaded(void *userdata, int r, struct chair_programs *p, struct chair_errors *errs) {
+        struct chaird *d = userdata;
 
-        int r = chair_programs_load(d->cfg, &errs, &p);
         if (r < 0) {
-                log_errors(&errs);
-                if (errs.n == 0)
+                log_errors(errs);
+                if (errs->n == 0)
                         log_error_errno(r, "Reloading programs failed");
                 log_error("reload failed with %zu error(s); keeping the current set of %zu programs",
-                          errs.n, d->programs_current->n);
-                chair_errors_clear(&errs);
+                          errs->n, d->programs_current->n);
+                chair_errors_clear(errs);
                 chair_programs_free(p);
+                sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
                 return;
         }
-        chair_errors_clear(&errs);
+        chair_errors_clear(errs);
         log_info("reloaded %zu programs; they take effect for the next session", p->n);
+        sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
 
         if (d->swap_in_flight || d->programs_queued) {
                 /* the newest set wins; an older queued one was never used */
@@ -537,8 +540,14 @@ static int on_hangup(sd_event_source *s, const struct signalfd_siginfo *si, void
 
         log_info("SIGHUP received, reloading programs");
         sd_notify(0, "RELOADING=1");
-        reload_programs(d);
-        sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
+        /* Off the main loop: no program file can delay a stop or SIGTERM. */
+        int r = chaird_reload_request(d->reload);
+        if (r == 0)
+                log_info("a reload is under way; another follows it");
+        else if (r < 0) {
+                log_error_errno(r, "Failed to start the program reload");
+                sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
+        }
         return 0;
 }
 
@@ -619,7 +628,10 @@ static struct chaird *chaird_free(struct chaird *d) {
         chair_programs_free(d->programs_queued);
         chair_hist_free(d->latency_copy);
         chair_hist_window_free(d->latency_window);
-        chair_config_free(d->cfg);
+        /* A reload still reading a file (a FIFO, a hung mount) is not waited
+         * for; it reads the config, so that stays (the process exits now). */
+        if (!chaird_reload_free(d->reload))
+                chair_config_free(d->cfg);
         chaird_instance_unlock(d->instance);
         free(d);
         return NULL;
@@ -956,6 +968,11 @@ static int run(int argc, char *argv[]) {
         r = setup_event_loop(d, &mask);
         if (r < 0)
                 goto finish;
+        r = chaird_reload_new(d->event, d->cfg, programs_reloaded, d, &d->reload);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up program reloads");
+                goto finish;
+        }
 
         r = chair_rt_start(d->rt);
         if (r < 0) {

@@ -328,6 +328,29 @@ def test_sighup():
         c.close()
 
 
+def test_sigterm_during_reload():
+    print("# SIGTERM while a reload reads a file that never ends")
+    c = Chair("reload-fifo", args=["--run", "relax"], scale=20)
+    try:
+        check(c.wait_for(lambda l: l == "READY=1") is not None, "READY=1 sent")
+        check(c.wait_for(lambda l: "relax" in l) is not None, "session running")
+        # A FIFO nobody writes: reading it blocks for ever (unless the loader
+        # refuses non-regular files, which is fine too: then it is quick).
+        os.mkfifo(os.path.join(c.dir, "programs", "zz.yaml"))
+        c.proc.send_signal(signal.SIGHUP)
+        check(c.wait_for(lambda l: l == "RELOADING=1") is not None, "RELOADING=1 on SIGHUP")
+        c.skip_seen()
+        # the main loop still runs: status updates keep coming while the worker is stuck
+        got = c.wait_for(lambda l: l.startswith("STATUS="), seconds=5)
+        check(got is not None, "the main loop goes on during the reload (%s)" % got)
+        rc, took = c.stop()
+        check(rc == 0, "exit 0 (rc %d)" % rc)
+        check(took < 2.0, "exited within 2 s of SIGTERM during the reload (%.2f s)" % took)
+        check(outputs_safe(c.dumped()), "outputs safe at exit")
+    finally:
+        c.close()
+
+
 def test_rt_fallback():
     print("# real-time fallback with RLIMIT_RTPRIO 0")
     prlimit = shutil.which("prlimit")
@@ -407,6 +430,7 @@ def main():
     test_notify_watchdog()
     test_sigterm_during_session()
     test_sighup()
+    test_sigterm_during_reload()
     test_rt_fallback()
     return verdict()
 
