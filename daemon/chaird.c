@@ -91,7 +91,6 @@ struct chaird {
         uint64_t start_ns;
         uint32_t next_token;
         uint32_t run_token;             /* token of the --run start command, 0 = none */
-        bool session_active;            /* between session_started and session_ended events */
         /* The session's program as its start event named it: the session_ended line
          * comes when the status may already read idle (a fault's reaction), and must
          * still name it (CHAIR_PROGRAM).  -1 when no session.  Fault lines take
@@ -262,31 +261,8 @@ static void dispatch_event(struct chaird *d, const struct chair_event *ev);
 static void update_status(struct chaird *d) {
         struct chair_status_visible v;
         char line[sizeof(d->status_line)];
-        struct chair_status prev = d->status;
 
         chair_rt_status(d->rt, &d->status);
-
-        /* chair_ctl_shutdown() has no event output (the control thread is gone
-         * after it), so a session ended by shutdown arrives here without an event.
-         * Listeners still hear session_ended, once, with the best reason we know;
-         * the control step reports every other ending itself. */
-        if (d->session_active && d->status.program < 0) {
-                struct chair_event ev = {
-                        .kind = CHAIR_EVENT_SESSION_ENDED,
-                        .at_ns = now_ns(),
-                        .ended = {
-                                .reason = d->stopping ? CHAIR_END_SHUTDOWN :
-                                          d->status.faults ? CHAIR_END_FAULT :
-                                          prev.remaining_s <= 1.0f ? CHAIR_END_COMPLETED :
-                                          CHAIR_END_STOPPED,
-                                .elapsed_s = prev.elapsed_s,
-                        },
-                };
-                struct chair_status now = d->status;
-                d->status.program = prev.program;   /* so the log names the program */
-                dispatch_event(d, &ev);
-                d->status = now;
-        }
 
         /* The tick cannot log: an event that did not fit its budget is counted
          * there and reported here, once per new batch. */
@@ -453,10 +429,6 @@ static void log_event(struct chaird *d, const struct chair_event *ev) {
 }
 
 static void dispatch_event(struct chaird *d, const struct chair_event *ev) {
-        if (ev->kind == CHAIR_EVENT_SESSION_STARTED)
-                d->session_active = true;
-        else if (ev->kind == CHAIR_EVENT_SESSION_ENDED)
-                d->session_active = false;
         log_event(d, ev);
         for (size_t i = 0; i < d->n_listeners; i++)
                 if (d->listeners[i].event)

@@ -614,14 +614,20 @@ void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outpu
         c->state = current_state(c);
 }
 
-void chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out) {
-        chair_seq_abort(&c->seq);
-        chair_selftest_abort(&c->selftest, CHAIR_ST_ABORT_STOPPED);
+size_t chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out, struct chair_event *ev) {
+        struct evbuf b = { .v = ev, .n = 0, .now = c->last_ns, .dropped = &c->events_dropped };
+
+        /* The same ending as any other, so listeners hear it from the core
+         * (the daemon used to invent this event). */
+        end_session(c, &b, CHAIR_END_SHUTDOWN, true);
+        chair_seq_abort(&c->seq);   /* also a session that was already parking */
+        selftest_abort(c, &b, CHAIR_ST_ABORT_STOPPED);
         c->idle_recline = CHAIR_RECLINE_KEEP;
         chair_outputs_safe(c->cfg, &c->out);
         *out = c->out;
         chair_shaper_commit(&c->shaper, out);
         c->state = current_state(c);
+        return b.n;
 }
 
 void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st) {

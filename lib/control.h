@@ -185,8 +185,11 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
  * out is rewritten to the safe values. */
 void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outputs *out);
 
-/* End any session because the process is shutting down; out becomes safe. */
-void chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out);
+/* End any session because the process is shutting down; out becomes safe.
+ * Appends its events to ev (an array of CHAIR_MAX_EVENTS_PER_TICK), as a step
+ * does: session_ended (reason shutdown) for a session still running, and the
+ * report of a self-test it aborted.  Returns how many. */
+size_t chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out, struct chair_event *ev);
 
 /* Swap the program set; only between sessions.  Returns -EBUSY while a session runs. */
 int chair_ctl_set_programs(struct chair_ctl *c, const struct chair_programs *progs);

@@ -336,9 +336,13 @@ static void sleep_ns(uint64_t ns) {
 }
 
 static void shutdown_outputs(struct chair_rt *rt) {
-        chair_ctl_shutdown(rt->ctl, &rt->out);
+        size_t n_ev = chair_ctl_shutdown(rt->ctl, &rt->out, rt->events);
         if (chair_hal_write(rt->hal, &rt->out) < 0)
                 bump(&rt->hal_errors, 1);
+        for (size_t i = 0; i < n_ev; i++) {
+                struct chair_rt_note note = { .kind = CHAIR_RT_NOTE_EVENT, .ev = rt->events[i] };
+                push_note(rt, &note);
+        }
         publish_status(rt);
         wake_owner(rt);
 }
