@@ -18,6 +18,7 @@
 
 #include "command.h"
 #include "counters.h"
+#include "fault.h"
 #include "hal.h"
 #include "program.h"
 #include "selftest.h"
@@ -37,37 +38,7 @@ enum chair_state {
 
 const char *chair_state_name(enum chair_state s);   /* "idle", ... as in the MQTT state */
 
-/* Fault codes (design A4); a set of active faults is a bit mask of (1u << code). */
-enum chair_fault {
-        CHAIR_FAULT_ESTOP,
-        CHAIR_FAULT_HEATER_SENSOR,
-        CHAIR_FAULT_HEATER_OVERTEMP,
-        CHAIR_FAULT_ROLLER_STALL,
-        CHAIR_FAULT_TRAVEL_TIMEOUT,
-        CHAIR_FAULT_ENCODER_FAULT,
-        CHAIR_FAULT_PINCH,
-        CHAIR_FAULT_OVERPRESSURE,
-        CHAIR_FAULT_LOOP_OVERRUN,
-        CHAIR_FAULT_NOT_OCCUPIED,
-        CHAIR_FAULT_OBSTACLE,
-        CHAIR_FAULT_HAL_IO,
-        CHAIR_FAULT_MOTOR_STALL,   /* depth (retracting), backrest or legrest driven, position still */
-        CHAIR_FAULT_OUTPUT_TIMEOUT,/* the output dead-man cut an output on too long (lib/deadman.h) */
-        _CHAIR_FAULT_COUNT,
-};
-
-const char *chair_fault_code(enum chair_fault f);       /* "estop", "heater_sensor", ... */
-const char *chair_fault_message(enum chair_fault f);
-int chair_fault_from_code(const char *s);
-/* The faults that stop the session, as a constant bit mask (the one place that
- * says which; others, like heater_sensor, only degrade it). */
-#define CHAIR_FAULTS_STOPPING \
-        ((1u << CHAIR_FAULT_ESTOP) | (1u << CHAIR_FAULT_ROLLER_STALL) | (1u << CHAIR_FAULT_TRAVEL_TIMEOUT) | \
-         (1u << CHAIR_FAULT_ENCODER_FAULT) | (1u << CHAIR_FAULT_PINCH) | (1u << CHAIR_FAULT_OVERPRESSURE) | \
-         (1u << CHAIR_FAULT_LOOP_OVERRUN) | (1u << CHAIR_FAULT_HAL_IO) | (1u << CHAIR_FAULT_MOTOR_STALL) | \
-         (1u << CHAIR_FAULT_OUTPUT_TIMEOUT))
-/* Faults that stop the session (others, like heater_sensor, only degrade it). */
-bool chair_fault_is_stopping(enum chair_fault f);
+/* Fault codes, names and the stopping mask: lib/fault.h. */
 
 enum chair_end_reason {
         CHAIR_END_COMPLETED,       /* ran its full time */

@@ -508,7 +508,7 @@ static bool caused(const struct dst *d, enum chair_fault f) {
         case CHAIR_FAULT_LOOP_OVERRUN:
                 return d->overrun_pending;
         default:
-                return false;   /* not_occupied, obstacle, hal_io: the harness never causes them */
+                return false;   /* hal_io, output_timeout: the harness never causes them */
         }
 }
 
