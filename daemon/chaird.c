@@ -23,10 +23,10 @@
 #include <systemd/sd-event.h>
 
 #include "chaird-version.h"
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
-#include "mqtt-bridge.h"
 #include "errors.h"
 #include "hal-linux.h"
 #include "hal-sim.h"
@@ -34,14 +34,15 @@
 #include "histogram.h"
 #include "history.h"
 #include "instance.h"
-#include "reload.h"
 #include "log.h"
+#include "mqtt-bridge.h"
 #include "program.h"
+#include "reload.h"
 #include "rtloop.h"
 
 #define DEFAULT_CONFIG "/etc/chaird/chaird.yaml"
 #define MAX_LISTENERS 4
-#define NSEC_PER_SEC 1000000000ULL
+#define NSEC_PER_SEC CHAIR_NSEC_PER_SEC
 /* "last minute" latency: 7 cumulative copies 10 s apart cover 60..70 s */
 #define WINDOW_SLOTS 7
 #define WINDOW_PERIOD_NS (10 * NSEC_PER_SEC)
@@ -107,11 +108,6 @@ struct chaird {
         const char *test_dump;          /* CHAIRD_TEST_DUMP=FILE: final state written at exit */
 };
 
-static uint64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
-}
 
 /* ---- daemon.h: the front ends' view ---------------------------------------------------- */
 
@@ -192,7 +188,7 @@ void chaird_loop_stats(struct chaird *d, struct chaird_loop_stats *s) {
                 .p50_1m_us = last.p50_us, .p99_1m_us = last.p99_us, .max_1m_us = last.max_us,
                 .policy = d->rt_info.policy,
                 .priority = d->rt_info.priority,
-                .uptime_s = (double) (now_ns() - d->start_ns) / 1e9,
+                .uptime_s = (double) (chair_now_ns() - d->start_ns) / 1e9,
         };
 }
 
@@ -466,7 +462,7 @@ static int on_wake(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         struct chaird *d = userdata;
 
-        chair_hist_window_update(d->latency_window, chair_rt_latency(d->rt), now_ns());
+        chair_hist_window_update(d->latency_window, chair_rt_latency(d->rt), chair_now_ns());
         if (d->programs_queued && !d->swap_in_flight) {
                 struct chair_programs *q = d->programs_queued;
                 d->programs_queued = NULL;
@@ -847,7 +843,7 @@ static int run(int argc, char *argv[]) {
                 return log_error_errno(-ENOMEM, "Out of memory");
         d->wake_fd = -1;
         d->log_program = -1;
-        d->start_ns = now_ns();
+        d->start_ns = chair_now_ns();
         d->test_hooks = test_hooks;
         d->test_dump = getenv("CHAIRD_TEST_DUMP");
         if (d->test_dump && !*d->test_dump)
@@ -962,7 +958,7 @@ static int run(int argc, char *argv[]) {
         log_rt_info(&d->rt_info, o.rate_hz);
         if (o.time_scale != 1.0)
                 log_notice("sim time runs %.3g times faster than real time", o.time_scale);
-        chair_hist_window_update(d->latency_window, chair_rt_latency(d->rt), now_ns());
+        chair_hist_window_update(d->latency_window, chair_rt_latency(d->rt), chair_now_ns());
 
         /* FRONTENDS: the MQTT bridge is created here, after the control thread runs and before READY=1 */
         /* the state directory: counters, history, usage, profiles (before the

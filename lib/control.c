@@ -11,6 +11,7 @@
 #include "safety.h"
 #include "sequencer.h"
 #include "shaping.h"
+#include "strtab.h"
 
 /* The carriage encoder has one channel: the direction of travel is taken from a
  * model of the motor's response to the drive (same lag as the motor's), so the
@@ -68,9 +69,7 @@ static const char *const state_names[_CHAIR_STATE_COUNT] = {
         [CHAIR_STATE_FAULT] = "fault",
 };
 
-const char *chair_state_name(enum chair_state s) {
-        return (unsigned) s < _CHAIR_STATE_COUNT ? state_names[s] : "unknown";
-}
+CHAIR_DEFINE_NAME(chair_state_name, enum chair_state, state_names, "unknown")
 
 const char *chair_end_reason_name(enum chair_end_reason r) {
         switch (r) {

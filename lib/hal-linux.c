@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "deadman.h"
 #include "errors.h"
@@ -22,7 +23,7 @@
 #include "pwm.h"
 #include "triple.h"
 
-#define NSEC_PER_SEC 1000000000ULL
+#define NSEC_PER_SEC CHAIR_NSEC_PER_SEC
 /* The output thread wakes at least this often to run the dead-man's clock
  * (and at least four times per max_stall_ms). */
 #define OUT_IDLE_WAKE_NS (10ULL * 1000000ULL)
@@ -138,12 +139,6 @@ struct hal_linux {
         bool out_running, in_running;
         int rt_priority;
 };
-
-static uint64_t mono_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
-}
 
 static const struct chair_gpio_binding *in_binding(const struct chair_config *cfg, enum in_role r) {
         const struct chair_input_config *i = &cfg->hardware.inputs;
@@ -379,7 +374,7 @@ static int hal_linux_write(struct chair_hal *hal, const struct chair_outputs *ou
         struct out_post *p = chair_triple_back(h->posts);
 
         p->v = *outs;
-        p->fed_ns = mono_ns();
+        p->fed_ns = chair_now_ns();
         chair_triple_publish(h->posts);
         uint64_t one = 1;
         /* eventfd with EFD_NONBLOCK: never blocks; a saturated counter still wakes. */
@@ -429,13 +424,13 @@ static void *out_thread_main(void *userdata) {
                 (void) chair_triple_take(h->posts);
                 const struct out_post *p = chair_triple_front(h->posts);
                 struct chair_outputs apply;
-                uint32_t newly = chair_deadman_apply(&h->dm, mono_ns(), p->fed_ns, &p->v, &apply);
+                uint32_t newly = chair_deadman_apply(&h->dm, chair_now_ns(), p->fed_ns, &p->v, &apply);
                 /* Stale cuts are the tick's own business (loop_overrun when it
                  * comes back); on-time cuts are reported as output_timeout. */
                 uint32_t on_time = newly & h->dm.tripped;
                 if (on_time)
                         atomic_fetch_or_explicit(&h->cut, on_time, memory_order_relaxed);
-                uint64_t began = mono_ns();
+                uint64_t began = chair_now_ns();
                 if (atomic_load_explicit(&h->safe_req, memory_order_acquire)) {
                         atomic_store_explicit(&h->safe_result, safe_all(h), memory_order_relaxed);
                         atomic_store_explicit(&h->safe_req, false, memory_order_release);
@@ -463,10 +458,10 @@ static void *in_thread_main(void *userdata) {
         struct hal_linux *h = userdata;
 
         set_thread_priority(h->rt_priority > 1 ? h->rt_priority - 1 : 0);
-        uint64_t round_start = mono_ns();
+        uint64_t round_start = chair_now_ns();
         bool all_read = false;
         while (!atomic_load_explicit(&h->quit, memory_order_acquire)) {
-                uint64_t now = mono_ns(), due = UINT64_MAX;
+                uint64_t now = chair_now_ns(), due = UINT64_MAX;
                 bool any = false;
                 for (int i = 0; i < _AN_COUNT; i++) {
                         struct an_ent *a = &h->an[i];
@@ -480,7 +475,7 @@ static void *in_thread_main(void *userdata) {
                                 if (a->next_ns <= now)
                                         a->next_ns = now + a->period_ns;
                                 any = true;
-                                now = mono_ns();
+                                now = chair_now_ns();
                         }
                         if (a->next_ns < due)
                                 due = a->next_ns;
@@ -496,12 +491,12 @@ static void *in_thread_main(void *userdata) {
                                         all_read = false;
                         if (all_read) {
                                 atomic_store_explicit(&h->sampled_ns, round_start, memory_order_release);
-                                round_start = mono_ns();
+                                round_start = chair_now_ns();
                         }
                 }
                 /* Sleep until the next channel is due, but look at `quit` at least
                  * every 20 ms so that destroy() never waits long. */
-                uint64_t limit = mono_ns() + 20ULL * 1000000ULL;
+                uint64_t limit = chair_now_ns() + 20ULL * 1000000ULL;
                 if (due > limit)
                         due = limit;
                 struct timespec ts = { .tv_sec = (time_t) (due / NSEC_PER_SEC), .tv_nsec = (long) (due % NSEC_PER_SEC) };
@@ -520,7 +515,7 @@ static int hal_linux_safe(struct chair_hal *hal) {
                 return safe_all(h);
         struct out_post *p = chair_triple_back(h->posts);
         chair_outputs_safe(hal->cfg, &p->v);
-        p->fed_ns = mono_ns();
+        p->fed_ns = chair_now_ns();
         chair_triple_publish(h->posts);
         atomic_store_explicit(&h->safe_result, 1, memory_order_relaxed);
         atomic_store_explicit(&h->safe_req, true, memory_order_release);
@@ -744,7 +739,7 @@ int chair_hal_linux_new(const struct chair_config *cfg, struct chair_errors *err
 
         /* One synchronous round of every analog channel, so the tick's first read
          * has samples; from then on the input thread keeps them fresh. */
-        uint64_t now = mono_ns();
+        uint64_t now = chair_now_ns();
         for (int i = 0; i < _AN_COUNT; i++)
                 if (h->an[i].present) {
                         read_channel(h, i, now);
@@ -780,7 +775,7 @@ fail:
 
 int chair_hal_linux_settle(struct chair_hal *hal, int timeout_ms) {
         struct hal_linux *h = (struct hal_linux *) hal;
-        uint64_t since = mono_ns(), deadline = since + (uint64_t) timeout_ms * 1000000ULL;
+        uint64_t since = chair_now_ns(), deadline = since + (uint64_t) timeout_ms * 1000000ULL;
         bool any_analog = false;
         for (int i = 0; i < _AN_COUNT; i++)
                 any_analog |= h->an[i].present;
@@ -790,7 +785,7 @@ int chair_hal_linux_settle(struct chair_hal *hal, int timeout_ms) {
                 bool ins = !any_analog || atomic_load_explicit(&h->sampled_ns, memory_order_acquire) >= since;
                 if (outs && ins)
                         return 0;
-                if (mono_ns() > deadline)
+                if (chair_now_ns() > deadline)
                         return -ETIMEDOUT;
                 struct timespec ts = { 0, 200000 };
                 nanosleep(&ts, NULL);

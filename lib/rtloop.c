@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "hal-sim.h"
@@ -26,7 +27,7 @@
 #  endif
 #endif
 
-#define NSEC_PER_SEC 1000000000ULL
+#define NSEC_PER_SEC CHAIR_NSEC_PER_SEC
 #define MAX_CMDS_PER_TICK CHAIR_MAX_CMDS_PER_TICK
 #define THREAD_STACK (512 * 1024)
 #define PREFAULT_STACK (128 * 1024)
@@ -83,16 +84,6 @@ struct chair_rt {
 
 #define FRESH 4u
 
-static uint64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
-}
-
-static struct timespec ts_of(uint64_t ns) {
-        return (struct timespec) { .tv_sec = (time_t) (ns / NSEC_PER_SEC),
-                                   .tv_nsec = (long) (ns % NSEC_PER_SEC) };
-}
 
 /* Single-writer counters: a relaxed load+store is enough and costs no locked instruction. */
 static void bump(_Atomic uint64_t *c, uint64_t by) {
@@ -313,7 +304,7 @@ static void run_tick(struct chair_rt *rt, uint64_t t, bool overrun) {
                 bump(&rt->hal_errors, 1);
                 chair_ctl_raise(rt->ctl, CHAIR_FAULT_HAL_IO, &rt->out);
         }
-        rt->fed_ns = now_ns();
+        rt->fed_ns = chair_now_ns();
 
         for (size_t i = 0; i < n_ev && i < CHAIR_MAX_EVENTS_PER_TICK; i++) {
                 struct chair_rt_note note = { .kind = CHAIR_RT_NOTE_EVENT, .ev = rt->events[i] };
@@ -330,7 +321,7 @@ static void run_tick(struct chair_rt *rt, uint64_t t, bool overrun) {
 }
 
 static void sleep_ns(uint64_t ns) {
-        struct timespec ts = ts_of(ns);
+        struct timespec ts = chair_timespec_of(ns);
         while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
                 ;
 }
@@ -353,7 +344,7 @@ static void *thread_main(void *userdata) {
         set_scheduling(rt);
         prefault_stack();
 
-        uint64_t next = now_ns() + rt->period_ns;
+        uint64_t next = chair_now_ns() + rt->period_ns;
         rt->t0_ns = next;
         rt->fed_ns = next;   /* nothing is stale before the first tick */
         uint32_t in_row = 0;
@@ -361,7 +352,7 @@ static void *thread_main(void *userdata) {
         sem_post(&rt->started);
 
         for (;;) {
-                struct timespec ts = ts_of(next);
+                struct timespec ts = chair_timespec_of(next);
                 while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
                         ;
 
@@ -373,7 +364,7 @@ static void *thread_main(void *userdata) {
                 if (atomic_load_explicit(&rt->stop, memory_order_acquire))
                         break;
 
-                uint64_t t = now_ns();
+                uint64_t t = chair_now_ns();
                 uint64_t late = t > next ? t - next : 0;
                 chair_hist_record(rt->latency, (uint32_t) (late / 1000 > UINT32_MAX ? UINT32_MAX : late / 1000));
 
@@ -410,7 +401,7 @@ static void *thread_main(void *userdata) {
 
                 run_tick(rt, t, overrun);
 
-                uint64_t work_us = (now_ns() - t) / 1000;
+                uint64_t work_us = (chair_now_ns() - t) / 1000;
                 if (work_us > atomic_load_explicit(&rt->max_work_us, memory_order_relaxed))
                         atomic_store_explicit(&rt->max_work_us,
                                               work_us > UINT32_MAX ? UINT32_MAX : (uint32_t) work_us,

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "clamp.h"
 #include "config.h"
 #include "safety.h"
 
@@ -254,10 +255,6 @@ uint32_t chair_safety_clear(struct chair_safety *s, const struct chair_config *c
         return s->latched;
 }
 
-static float clampf(float v, float lo, float hi) {
-        return v < lo ? lo : v > hi ? hi : v;
-}
-
 void chair_safety_enforce(const struct chair_safety *s, const struct chair_config *cfg,
                           const struct chair_inputs *in, bool force_safe, struct chair_outputs *out) {
         float *v = out->v;
@@ -281,7 +278,7 @@ void chair_safety_enforce(const struct chair_safety *s, const struct chair_confi
                 if (kind == CHAIR_ACT_KIND_SWITCH)
                         x = x >= 0.5f ? 1.0f : 0.0f;
                 else
-                        x = clampf(x, kind == CHAIR_ACT_KIND_BIDIR ? -oc->max : 0.0f, oc->max);
+                        x = chair_clampf(x, kind == CHAIR_ACT_KIND_BIDIR ? -oc->max : 0.0f, oc->max);
                 v[a] = x;
         }
 
