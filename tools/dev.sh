@@ -16,7 +16,7 @@ libgpiod-dev libsystemd-dev libmosquitto-dev mosquitto mosquitto-clients python3
 # ... and what the test suite needs on top: cmocka, systemd-analyze, openssl for
 # the TLS tests, valgrind, the Debian packaging tools, clang with libFuzzer.
 TEST_PACKAGES="libcmocka-dev systemd openssl valgrind procps util-linux
-dpkg-dev debhelper lintian clang libclang-rt-14-dev"
+dpkg-dev debhelper lintian clang libclang-rt-14-dev python3-matplotlib"
 
 deps() {
         missing=
