@@ -95,6 +95,7 @@ async function main() {
     ok(true, 'a wrong password is refused with a clear message');
     await user.fill(ownerUser);
     await page.getByLabel('Password').fill(ownerPass);
+    await page.getByLabel('Remember on this phone').check();
     await page.getByRole('button', { name: 'Sign in' }).click();
 
     // The only chair opens directly; its programs with descriptions and lengths.
@@ -136,6 +137,22 @@ async function main() {
     await waitState('running again', (x) => x.state === 'running');
     ok(true, 'Resume: chaird runs again');
 
+    // +5 minutes (the owner API, design C3): a chaird with it adds the time; one
+    // without it answers unknown_action, and the page must say so, not fail silently.
+    const leftBefore = state.remaining_s;
+    await page.getByRole('button', { name: '+5 minutes' }).click();
+    const extended = await Promise.race([
+      waitState('5 more minutes', (x) => x.remaining_s > leftBefore + 200).then(() => 'extended', () => null),
+      page.locator('#extend:disabled').waitFor({ timeout: STEP_TIMEOUT }).then(() => 'disabled', () => null),
+    ]);
+    if (!extended) {
+      ok(false, '+5 minutes: neither more time on chaird nor a disabled button with a reason');
+    } else if (extended === 'disabled') {
+      ok(await page.getByText('+5 minutes needs a newer version of the chair\'s software (chaird).').isVisible(), '+5 minutes on a chaird without extend: disabled, and the page says why');
+    } else {
+      ok(true, '+5 minutes: chaird added the time');
+    }
+
     // The live view: time left, step, rollers on the body map, heater.
     await page.waitForFunction(() => document.getElementById('rollers').getAttribute('visibility') === 'visible');
     const left = await page.locator('#s-left').textContent();
@@ -171,6 +188,21 @@ async function main() {
     await waitState('faults cleared', (x) => (x.faults || []).length === 0);
     await alert.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT });
     ok(true, 'Clear faults: the fault is gone on chaird and on the page');
+
+    // Two chairs on the broker: a second tab without ?chair= (signed in by the
+    // remembered login, no form) gets the list, and picking one opens it.  (The
+    // other chair is a retained availability only.)
+    await watcher.publishAsync('chaird/other/availability', 'online', { qos: 1, retain: true });
+    const page2 = await context.newPage();
+    page2.on('pageerror', (e) => errors.push(String(e)));
+    await page2.goto(env.WEB_URL);
+    await page2.getByRole('heading', { name: 'Which chair?' }).waitFor({ timeout: STEP_TIMEOUT });
+    ok(await page2.getByRole('link', { name: 'other' }).isVisible(), 'two chairs: the page lists them');
+    ok(await page2.locator('#login').isHidden(), 'the remembered login signs the second tab in');
+    await page2.getByRole('link', { name: 'test', exact: true }).click();
+    await page2.getByRole('radio', { name: 'Lumbar relief', exact: true }).waitFor({ timeout: STEP_TIMEOUT });
+    ok(page2.url().endsWith('?chair=test'), 'picking a chair opens it (' + page2.url() + ')');
+    await watcher.publishAsync('chaird/other/availability', '', { qos: 1, retain: true });
 
     ok(errors.length === 0, 'no script errors on the page' + (errors.length ? ': ' + errors.join(' | ') : ''));
   } catch (e) {

@@ -49,6 +49,8 @@
     unknown_profile: 'No profile of that name.',
     internal: 'The chair did not answer in time; try again.',
   };
+  // Owner-API (design C3) controls, for "needs a newer chaird".
+  const FEATURES = { extend: '+5 minutes', skip: 'Next step', lock: 'The child lock' };
   const LANDMARKS = ['C7', 'T10', 'T12', 'L1', 'L2', 'L3', 'L4', 'L5', 'S1'];
   const LANDMARK_WORDS = {
     C7: 'C7 – base of the neck', T10: 'T10 – middle back', T12: 'T12 – lowest rib',
@@ -205,6 +207,8 @@
     if (parts.length === 3 && parts[0] === 'chaird' && parts[2] === 'availability') {
       chairs.set(parts[1], text);
       if (base === 'chaird/' + parts[1]) {
+        // Back online after a restart: maybe a newer chaird, ask again.
+        if (text === 'online' && online === false) unsupported.clear();
         online = text === 'online';
         render();
       } else if (!base) {
@@ -270,7 +274,7 @@
     if (feature && code === 'unknown_action') {
       unsupported.add(feature);
       render();
-      toast('This chair\'s software is too old for that (' + feature + '). Update chaird.');
+      toast(FEATURES[feature] + ' needs a newer version of the chair\'s software (chaird).');
       return r;
     }
     toast((REFUSALS[code] ? REFUSALS[code] + ' ' : '') + '(' + ((r.error && r.error.message) || code) + ')');
