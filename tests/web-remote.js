@@ -46,9 +46,19 @@ function waitState(what, pred, timeout = STEP_TIMEOUT) {
   });
 }
 
+// Nothing wider than the screen: the page does not scroll sideways, and no
+// element sticks out on the right (which overflow: hidden somewhere would cut off).
 async function noSideScroll(page, where) {
-  const m = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
-  ok(m.sw <= m.cw, where + ': no horizontal scroll (scrollWidth ' + m.sw + ' <= ' + m.cw + ')');
+  const m = await page.evaluate(() => {
+    const cw = document.documentElement.clientWidth;
+    let out = null;
+    for (const el of document.body.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (!out && r.width > 0 && r.right > cw + 0.5) out = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' reaches ' + Math.round(r.right) + ' px';
+    }
+    return { sw: document.documentElement.scrollWidth, cw, out };
+  });
+  ok(m.sw <= m.cw && !m.out, where + ': no horizontal scroll (scrollWidth ' + m.sw + ', width ' + m.cw + (m.out ? ', ' + m.out : '') + ')');
 }
 
 async function main() {
