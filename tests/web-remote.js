@@ -178,11 +178,35 @@ async function main() {
     // Large text: the same screen at 150 % text size still fits.
     const big = await page.addStyleTag({ content: 'html { font-size: 150% !important; }' });
     await noSideScroll(page, 'session screen at 150 % text');
+    await page.screenshot({ path: env.SHOT.replace(/\.png$/, '-large-text.png') });
     await big.evaluate((el) => el.remove());
 
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await waitState('idle after Stop', (x) => x.state === 'idle');
     ok(true, 'Stop: chaird idle');
+
+    // Recline presets work when idle too.
+    await page.getByRole('button', { name: 'Zero gravity' }).click();
+    await waitState('recline zero-gravity', (x) => x.recline === 'zero-gravity' || x.recline_target === 'zero-gravity');
+    ok(true, 'Zero gravity: chaird reclines');
+    await page.getByRole('button', { name: 'Upright' }).click();
+    await waitState('recline upright', (x) => x.recline === 'upright' || x.recline_target === 'upright');
+    ok(true, 'Upright: chaird comes upright');
+
+    // The child lock (C3): a chaird without it answers unknown_action and the page
+    // disables Lock with a reason; one with it but no PIN configured refuses with
+    // invalid_value, which the page shows.
+    await page.getByRole('button', { name: 'Lock', exact: true }).click();
+    const lockAnswer = await Promise.race([
+      page.locator('#lock:disabled').waitFor({ timeout: STEP_TIMEOUT }).then(() => 'disabled', () => null),
+      page.getByText(/PIN|invalid/i).first().waitFor({ timeout: STEP_TIMEOUT }).then(() => 'refused', () => null),
+    ]);
+    if (lockAnswer === 'disabled') {
+      ok(await page.getByText('The child lock needs a newer version of the chair\'s software (chaird).').isVisible(),
+        'Lock on a chaird without the child lock: disabled, and the page says why');
+    } else {
+      ok(lockAnswer === 'refused', 'Lock without a PIN configured: the refusal is shown');
+    }
 
     // An e-stop on the chair: its fault text and what to do, then Clear faults.
     await sim({ estop: true });
