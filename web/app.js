@@ -352,7 +352,7 @@
   function renderSession() {
     $('s-program').textContent = st.program_name || st.program || 'Session';
     $('s-phase').textContent = PHASES[st.state] || '';
-    $('s-step').textContent = st.steps ? '· step ' + Math.max(st.step, 0) + ' of ' + st.steps : '';
+    $('s-step').textContent = st.steps && st.step >= 1 ? '· step ' + st.step + ' of ' + st.steps : '';
     $('s-left').textContent = fmtTime(st.remaining_s);
     const total = (st.elapsed_s || 0) + (st.remaining_s || 0);
     $('s-progress').value = total > 0 ? (st.elapsed_s || 0) / total : 0;
