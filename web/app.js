@@ -82,6 +82,7 @@
   const unsupported = new Set();     // C3 actions this chaird answered unknown_action
   const dirty = new Set();           // start options the owner touched (a profile fills the rest)
   let pickTimer = null;
+  let listRefused = false;
   const clientTag = Math.random().toString(36).slice(2, 10);
 
   // ---- connection ----------------------------------------------------------
@@ -102,6 +103,10 @@
   }
 
   function connect() {
+    if (chairId !== null && !/^[^/#+]{1,64}$/.test(chairId)) {
+      setConn('?chair= needs a chair id (no /, # or +)', 'bad');
+      return;
+    }
     if (!location.host) {
       setConn('Open this page from the chair\'s broker (http://HOST:PORT/)', 'bad');
       return;
@@ -145,7 +150,10 @@
   function onConnect() {
     show('login', false);
     setConn(base ? 'Connected' : 'Connected – looking for chairs…', 'ok');
-    client.subscribe('chaird/+/availability', { qos: 1 }, () => {
+    client.subscribe('chaird/+/availability', { qos: 1 }, (err, granted) => {
+      // A broker whose ACL does not let this user list chairs refuses the
+      // subscription (0x80 or more): only ?chair=ID can open one then.
+      listRefused = !!err || !granted || !granted[0] || granted[0].qos >= 128;
       if (!base) pickChairSoon();
     });
     if (base) subscribeChair();
@@ -183,6 +191,9 @@
       li.append(a);
       ul.append(li);
     }
+    $('picker-none').textContent = listRefused
+      ? 'This user may not list the chairs on this broker: open the page with ?chair=ID (the chair\'s id).'
+      : 'No chair has announced itself on this broker yet. Waiting…';
     $('picker-none').hidden = chairs.size > 0;
     show('picker', true);
     setConn(chairs.size ? 'Connected – pick a chair' : 'Connected – no chair found yet', chairs.size ? 'ok' : 'wait');
@@ -205,7 +216,8 @@
     const text = new TextDecoder().decode(payload);
     const parts = topic.split('/');
     if (parts.length === 3 && parts[0] === 'chaird' && parts[2] === 'availability') {
-      chairs.set(parts[1], text);
+      if (text === '') chairs.delete(parts[1]);      // a cleared retained message: no chair
+      else chairs.set(parts[1], text);
       if (base === 'chaird/' + parts[1]) {
         // Back online after a restart: maybe a newer chaird, ask again.
         if (text === 'online' && online === false) unsupported.clear();
