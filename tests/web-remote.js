@@ -127,9 +127,17 @@ async function main() {
 
     await lumbar.check();
     ok((await page.getByLabel('Minutes').inputValue()) === '15', 'picking a program fills its default minutes');
+    // The start options, by keyboard where a phone user would tap: 12 minutes,
+    // intensity 2 (one arrow left from 3), focus L4.
+    await page.locator('#start').getByLabel('Minutes').fill('12');
+    await page.getByLabel(/^Intensity/).focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.locator('#start').getByLabel('Focus on').selectOption('L4');
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     let s = await waitState('a lumbar-relief session', (x) => x.program === 'lumbar-relief' && ['scanning', 'running'].includes(x.state));
-    ok(true, 'Start: chaird runs lumbar-relief (state ' + s.state + ', intensity ' + s.intensity + ')');
+    ok(true, 'Start: chaird runs lumbar-relief (state ' + s.state + ')');
+    ok(s.intensity === 2 && s.focus === 'L4' && s.remaining_s <= 12 * 60 && s.remaining_s > 11 * 60,
+      'Start: intensity 2, focus L4, 12 minutes reach chaird (' + s.intensity + ', ' + s.focus + ', ' + s.remaining_s + ' s)');
     s = await waitState('running', (x) => x.state === 'running' && x.step >= 1);
     await page.getByRole('heading', { name: 'Lumbar relief' }).waitFor({ timeout: STEP_TIMEOUT });
     ok(true, 'the session view shows the program');
