@@ -133,6 +133,7 @@ async function main() {
     await page.getByLabel(/^Intensity/).focus();
     await page.keyboard.press('ArrowLeft');
     await page.locator('#start').getByLabel('Focus on').selectOption('L4');
+    await page.getByLabel('Profile (optional)').fill('anna');
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     let s = await waitState('a lumbar-relief session', (x) => x.program === 'lumbar-relief' && ['scanning', 'running'].includes(x.state));
     ok(true, 'Start: chaird runs lumbar-relief (state ' + s.state + ')');
@@ -192,6 +193,33 @@ async function main() {
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await waitState('idle after Stop', (x) => x.state === 'idle');
     ok(true, 'Stop: chaird idle');
+
+    // The profile: chaird remembers anna's session (diagnostics, which the owner
+    // role cannot read, so the tester asks), and a profile alone starts her usual.
+    await watcher.subscribeAsync(BASE + '/diagnostics', { qos: 1 });
+    const diag = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no diagnostics with the profile anna')), STEP_TIMEOUT);
+      const on = (topic, payload) => {
+        if (topic !== BASE + '/diagnostics') return;
+        const d = JSON.parse(payload.toString());
+        const anna = (d.profiles || []).find((p) => p.name === 'anna');
+        if (anna) { clearTimeout(timer); watcher.off('message', on); resolve(anna); }
+      };
+      watcher.on('message', on);
+    });
+    await watcher.publishAsync(BASE + '/set', JSON.stringify({ action: 'diag' }), { qos: 1 });
+    const anna = await diag;
+    ok(anna.program === 'lumbar-relief' && anna.intensity === 2, 'profile anna remembers lumbar-relief at intensity 2, as started (' + JSON.stringify(anna) + ')');
+    await page.getByRole('radio', { name: 'Lumbar relief', exact: true }).waitFor({ timeout: STEP_TIMEOUT });
+    await page.evaluate(() => { for (const r of document.querySelectorAll('input[name=program]')) r.checked = false; });
+    await page.getByLabel('Profile (optional)').fill('anna');
+    await page.getByLabel(/^Intensity/).focus();
+    await page.keyboard.press('End');       // 5 on the slider: not sent without a program
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    s = await waitState('anna\'s usual session', (x) => ['scanning', 'running'].includes(x.state));
+    ok(s.program === 'lumbar-relief' && s.intensity === 2, 'a profile alone starts its usual (' + s.program + ', intensity ' + s.intensity + ')');
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await waitState('idle after the second Stop', (x) => x.state === 'idle');
 
     // Recline presets work when idle too.
     await page.getByRole('button', { name: 'Zero gravity' }).click();

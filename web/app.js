@@ -80,7 +80,7 @@
   let seq = 0;
   const pending = new Map();         // command id -> {resolve, timer}
   const unsupported = new Set();     // C3 actions this chaird answered unknown_action
-  const dirty = new Set();           // start options the owner touched (a profile fills the rest)
+  const dirty = new Set();           // start options the owner changed (kept when picking a program)
   let pickTimer = null;
   let listRefused = false;
   const clientTag = Math.random().toString(36).slice(2, 10);
@@ -585,9 +585,7 @@
       const p = programs.find((x) => x.id === e.target.value);
       if (p && p.default_minutes && !dirty.has('minutes')) $('minutes').value = p.default_minutes;
     });
-    for (const id of ['minutes', 'intensity', 'heat']) {
-      $(id).addEventListener('input', () => dirty.add(id));
-    }
+    $('minutes').addEventListener('input', () => dirty.add('minutes'));
     $('intensity').addEventListener('input', () => { $('intensity-out').value = $('intensity').value; });
 
     $('start-form').addEventListener('submit', async (e) => {
@@ -598,14 +596,18 @@
         toast('Pick a program first.');
         return;
       }
-      // A profile fills program, intensity and heat that are not given.
+      // With a program picked, the chair gets exactly what the form shows (and a
+      // profile remembers it).  A profile alone plays its usual: chaird fills
+      // program, intensity and heat from it.
       const cmd = { action: 'start' };
-      if (program) cmd.program = program;
       if (profile) cmd.profile = profile;
-      const minutes = parseInt($('minutes').value, 10);
-      if (!profile || dirty.has('minutes') || program) { if (minutes > 0) cmd.minutes = minutes; }
-      if (!profile || dirty.has('intensity')) cmd.intensity = parseInt($('intensity').value, 10);
-      if (!profile || dirty.has('heat')) cmd.heat = $('heat').checked;
+      if (program) {
+        cmd.program = program;
+        const minutes = parseInt($('minutes').value, 10);
+        if (minutes > 0) cmd.minutes = minutes;
+        cmd.intensity = parseInt($('intensity').value, 10);
+        cmd.heat = $('heat').checked;
+      }
       if ($('focus').value) cmd.focus = $('focus').value;
       const r = await command(cmd);
       if (r && r.ok && profile) rememberProfile(profile, true);
