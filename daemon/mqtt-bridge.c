@@ -654,9 +654,15 @@ int chaird_mqtt_new(struct chaird *d, struct chaird_mqtt **ret) {
                 goto fail;
         }
 
-        char *password = NULL;
+        char *password = NULL, *username = NULL;
+        r = chair_mqtt_read_username(&cfg->mqtt, &username);
+        if (r < 0) {
+                log_error_errno(r, "Failed to read the MQTT user name ($CREDENTIALS_DIRECTORY/mqtt-username)");
+                goto fail;
+        }
         r = chair_mqtt_read_password(&cfg->mqtt, &password);
         if (r < 0) {
+                free(username);
                 log_error_errno(r, "Failed to read the MQTT password (%s)",
                                 cfg->mqtt.password_file ? cfg->mqtt.password_file
                                                         : "$CREDENTIALS_DIRECTORY/mqtt-password");
@@ -666,7 +672,7 @@ int chaird_mqtt_new(struct chaird *d, struct chaird_mqtt **ret) {
                 .host = cfg->mqtt.host,
                 .port = cfg->mqtt.port,
                 .client_id = cfg->mqtt.client_id,
-                .username = cfg->mqtt.username && *cfg->mqtt.username ? cfg->mqtt.username : NULL,
+                .username = username,
                 .password = password,
                 .tls = cfg->mqtt.tls.enabled,
                 .cafile = cfg->mqtt.tls.cafile,
@@ -686,6 +692,7 @@ int chaird_mqtt_new(struct chaird *d, struct chaird_mqtt **ret) {
                 .userdata = b,
         };
         r = chair_mqtt_new(chaird_event_loop(d), &o, &cb, &b->mqtt);
+        free(username);
         if (password) {
                 explicit_bzero(password, strlen(password));
                 free(password);

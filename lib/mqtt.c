@@ -114,19 +114,39 @@ static int read_first_line(const char *path, char **ret) {
         return 0;
 }
 
-int chair_mqtt_read_password(const struct chair_mqtt_config *cfg, char **ret) {
+/* The first line of $CREDENTIALS_DIRECTORY/<name>, or *ret = NULL when there is none. */
+static int read_credential(const char *name, char **ret) {
         *ret = NULL;
-        if (cfg && cfg->password_file && *cfg->password_file)
-                return read_first_line(cfg->password_file, ret);
         const char *dir = getenv("CREDENTIALS_DIRECTORY");
         if (!dir || !*dir)
                 return 0;
         char *p = NULL;
-        if (asprintf(&p, "%s/mqtt-password", dir) < 0)
+        if (asprintf(&p, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
         int r = access(p, R_OK) == 0 ? read_first_line(p, ret) : 0;
         free(p);
         return r;
+}
+
+int chair_mqtt_read_username(const struct chair_mqtt_config *cfg, char **ret) {
+        *ret = NULL;
+        if (cfg && cfg->username && *cfg->username) {
+                *ret = strdup(cfg->username);
+                return *ret ? 0 : -ENOMEM;
+        }
+        int r = read_credential("mqtt-username", ret);
+        if (r >= 0 && *ret && !**ret) {
+                free(*ret);
+                *ret = NULL;
+        }
+        return r;
+}
+
+int chair_mqtt_read_password(const struct chair_mqtt_config *cfg, char **ret) {
+        *ret = NULL;
+        if (cfg && cfg->password_file && *cfg->password_file)
+                return read_first_line(cfg->password_file, ret);
+        return read_credential("mqtt-password", ret);
 }
 
 static uint64_t now_us(void) {

@@ -118,6 +118,13 @@ int chair_mqtt_errno(int mosq_err);
  */
 int chair_mqtt_read_password(const struct chair_mqtt_config *cfg, char **ret);
 
+/*
+ * The user name for cfg: cfg->username when set, else the first line of
+ * $CREDENTIALS_DIRECTORY/mqtt-username (written by chaird-broker-setup), else
+ * *ret = NULL (anonymous).  Caller frees.
+ */
+int chair_mqtt_read_username(const struct chair_mqtt_config *cfg, char **ret);
+
 /* Next backoff: base doubled up to max, with the delay drawn in [base/2, base].
  * *state holds the current base (0 = start); seed is a rand_r() state. */
 unsigned chair_mqtt_backoff_next(unsigned *state, unsigned min_ms, unsigned max_ms,

@@ -11,7 +11,10 @@
   response-topic  response topics honoured only under <base>/reply/
   retained-live   a retained command published while chaird is subscribed is dropped
   utf8            invalid UTF-8 is bad_json and never echoed
-  broker-acl      the shipped broker snippet and chaird-broker-setup: roles of design C6
+  broker-acl      the shipped broker snippet and chaird-broker-setup: anonymous clients
+                  and wrong passwords are refused, the owner commands but cannot fake
+                  chaird's topics or read diagnostics, the technician reads them, Home
+                  Assistant reads discovery, chaird logs in from its credentials
 
 Reuses tests/test-mqtt.py's broker, chair and client helpers.  Exit 77 when mosquitto
 or its clients are missing.  No wall-clock limits are asserted (stop latency is a
@@ -306,12 +309,114 @@ def test_utf8(tmp):
         b.stop()
 
 
+class SnippetBroker(T.Broker):
+    """mosquitto run on the snippet chaird-broker-setup enabled (only the port chosen here)."""
+
+    def __init__(self, tmp, conf):
+        super().__init__(tmp)
+        self.snippet = conf
+
+    def start(self):
+        os.chmod(self.tmp, 0o755)
+        self.conf = self.snippet
+        self.log = open(os.path.join(self.tmp, "mosquitto-%d.log" % self.port), "a")
+        self.proc = subprocess.Popen(["mosquitto", "-c", self.conf], stdout=self.log, stderr=self.log)
+        T.wait_port(self.port)
+        return self
+
+
+def pub_rc(b, topic, payload, user=None, retain=False):
+    a = ["mosquitto_pub"] + T.client_args(b, user) + ["-t", topic, "-m", payload, "-q", "1"]
+    if retain:
+        a.append("-r")
+    return subprocess.run(a, capture_output=True, text=True, timeout=20).returncode
+
+
+def test_broker_acl(tmp):
+    """The shipped snippet and ACL, enabled by chaird-broker-setup, on a real mosquitto."""
+    share = os.path.join(SOURCE, "packaging", "mosquitto")
+    d = {k: os.path.join(tmp, k) for k in ("mosquitto", "credstore", "secrets", "home")}
+    port = T.free_port()
+    r = subprocess.run(["sh", os.path.join(share, "chaird-broker-setup"), "--share-dir", share,
+                        "--mosquitto-dir", d["mosquitto"], "--credstore", d["credstore"],
+                        "--secrets-dir", d["secrets"], "--chairctl-home", d["home"], "--port", str(port),
+                        "--bind", "127.0.0.1", "--no-restart"], capture_output=True, text=True)
+    check(r.returncode == 0, "chaird-broker-setup: %r" % (r,))
+    for f in ("credstore/mqtt-username", "credstore/mqtt-password", "secrets/owner.password",
+              "home/.config/chairctl.password", "home/.config/chairctl.conf"):
+        mode = os.stat(os.path.join(tmp, f)).st_mode & 0o777
+        check(mode == 0o600, "%s is mode %o, expected 600" % (f, mode))
+    conf = os.path.join(d["mosquitto"], "conf.d", "chaird.conf")
+    with open(conf) as f:
+        text = f.read()
+    check("allow_anonymous false" in text and "set_tcp_nodelay true" in text, "snippet: %s" % text)
+
+    def secret(u):
+        with open(os.path.join(d["secrets"], u + ".password")) as f:
+            return (u, f.read().strip())
+    owner, tech, ha = secret("owner"), secret("technician"), secret("homeassistant")
+    # mosquitto drops root: the snippet's files must be readable by its user
+    for x in (tmp, d["mosquitto"], os.path.join(d["mosquitto"], "conf.d")):
+        os.chmod(x, 0o755)
+    os.chmod(os.path.join(d["mosquitto"], "chaird.passwd"), 0o644)
+
+    b = SnippetBroker(tmp, conf)
+    b.port = port
+    b.start()
+    c = T.Chair(tmp, b)          # no username in the config: the credentials say it
+    c.start(env={"CREDENTIALS_DIRECTORY": d["credstore"]})
+    try:
+        T.wait_online(b, user=owner)
+
+        # anonymous: not even a connection
+        check(pub_rc(b, BASE + "/set", json.dumps({"action": "start", "program": "lumbar-relief"})) != 0,
+              "an anonymous client could publish")
+        check(pub_rc(b, BASE + "/availability", "offline", retain=True) != 0,
+              "an anonymous client could publish availability")
+        check(pub_rc(b, BASE + "/set", "{}", user=("owner", "wrong")) != 0, "a wrong password got in")
+
+        # the owner: commands yes, chaird's own topics no
+        env = dict(T.ctl_env(b, tmp), HOME=d["home"], CHAIRCTL_BROKER="")
+        r = T.ctl(b, "--chair", CHAIR, "start", "lumbar-relief", "--minutes", "5", env=env)
+        check(r.returncode == 0, "owner's chairctl start (credentials from chaird-broker-setup): %r" % (r,))
+        T.wait_for("a session", lambda: st(b, user=owner).get("state") in T.IN_SESSION)
+        pub_rc(b, BASE + "/availability", "offline", user=owner, retain=True)
+        pub_rc(b, BASE + "/state", json.dumps({"state": "idle", "fake": True}), user=owner, retain=True)
+        pub_rc(b, BASE + "/reply/x", json.dumps({"ok": True, "fake": True}), user=owner)
+        m = T.retained(b, BASE + "/availability", user=owner)
+        check(m and m["payload"] == "online", "the owner faked availability: %r" % m)
+        check("fake" not in st(b, user=owner), "the owner faked the state")
+        check(not T.sub(b, [BASE + "/diagnostics"], 1, 2, user=owner), "the owner read diagnostics")
+        r = T.ctl(b, "--chair", CHAIR, "stop", env=env)
+        check(r.returncode == 0, "owner's chairctl stop: %r" % (r,))
+        wait_safe_idle(b, "idle and safe after the owner's stop", user=owner)
+
+        # technician: diagnostics; Home Assistant: discovery and its status topic
+        dg = T.retained(b, BASE + "/diagnostics", user=tech)
+        check(dg and "version" in T.payload_json(dg), "the technician reads diagnostics: %r" % dg)
+        T.expect_reply(b, {"action": "diag"}, user=tech, corr="tech")
+        disc = T.retained(b, "homeassistant/device/%s/config" % CHAIR, user=ha)
+        check(disc is not None, "Home Assistant reads discovery")
+        check(not T.sub(b, ["homeassistant/device/%s/config" % CHAIR], 1, 2, user=owner),
+              "the owner read discovery")
+        T.expect_reply(b, {"action": "start", "program": "lumbar-relief"}, user=ha, corr="ha")
+        T.expect_reply(b, {"action": "stop"}, user=ha, corr="ha-stop")
+        # nobody but chaird publishes discovery
+        pub_rc(b, "homeassistant/device/%s/config" % CHAIR, "{}", user=ha, retain=True)
+        disc2 = T.retained(b, "homeassistant/device/%s/config" % CHAIR, user=ha)
+        check(disc2 and disc2["payload"] != "{}", "Home Assistant overwrote chaird's discovery")
+    finally:
+        c.stop()
+        b.stop()
+
+
 TESTS = {
     "flood-stop": test_flood_stop,
     "flood-memory": test_flood_memory,
     "response-topic": test_response_topic,
     "retained-live": test_retained_live,
     "utf8": test_utf8,
+    "broker-acl": test_broker_acl,
 }
 
 
