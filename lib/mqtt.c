@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -196,6 +198,13 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                             ioctl(fd, FIONREAD, &avail) < 0 || avail <= 0)
                                 break;
                 }
+                /* ACK what we read now, not after the delayed-ACK timer: a broker
+                 * running Nagle (mosquitto's default) holds its next small segment
+                 * to us, say the owner's stop behind a flood, until that ACK comes.
+                 * Linux leaves quick-ACK mode by itself, so it is set after every
+                 * read. */
+                if (rc == MOSQ_ERR_SUCCESS && m->io)
+                        (void) setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &(int) { 1 }, sizeof(int));
         }
         /* what the callbacks published above waits for this write */
         if (rc == MOSQ_ERR_SUCCESS && m->io && ((revents & EPOLLOUT) || mosquitto_want_write(m->mosq)))
