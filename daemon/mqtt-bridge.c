@@ -137,7 +137,7 @@ static bool publish_str(struct chaird_mqtt *b, const char *topic, const char *s,
                 return false;
         unsigned q = chair_mqtt_queued(b->mqtt);
         if ((cls == PUB_DROPPABLE && q >= QUEUE_SOFT) || (cls != PUB_ESSENTIAL && q >= QUEUE_HARD)) {
-                b->diag.mqtt.rate_limited++;
+                b->diag.mqtt.skipped_publishes++;
                 return false;
         }
         int r = chair_mqtt_publish(b->mqtt, topic, s, strlen(s), PUB_QOS, retain);

@@ -194,8 +194,10 @@ def test_flood_memory(tmp):
         after = vm(pid, "VmLck")
         n_disc = len(disc.collect(1000, 3))
         disc.close()
-        print("VmLck %d kB before, %d kB after %d messages in %.1f s; %d discovery messages"
-              % (before, after, sent, elapsed, n_disc))
+        print("VmLck %d kB before, %d kB after %d messages in %.1f s; %d discovery messages; mqtt %r"
+              % (before, after, sent, elapsed, n_disc, d["mqtt"]))
+        m = T.retained(b, BASE + "/availability")
+        check(m and m["payload"] == "online", "availability after the floods: %r" % m)
         check(sent == 105000, "every flood message sent (%d)" % sent)
         check(after - before < 1024, "VmLck grew by %d kB (limit 1024)" % (after - before))
         # at most one per 5 s window, the retained copy on subscribe and the trailing one
