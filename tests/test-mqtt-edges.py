@@ -15,6 +15,8 @@
                   and wrong passwords are refused, the owner commands but cannot fake
                   chaird's topics or read diagnostics, the technician reads them, Home
                   Assistant reads discovery, chaird logs in from its credentials
+  broker-tls      the snippet's TLS listener switched on as docs/security.md says:
+                  chaird and the owner's chairctl over TLS with their logins
 
 Reuses tests/test-mqtt.py's broker, chair and client helpers.  Exit 77 when mosquitto
 or its clients are missing.  No wall-clock limits are asserted (stop latency is a
@@ -334,6 +336,74 @@ def pub_rc(b, topic, payload, user=None, retain=False):
     return subprocess.run(a, capture_output=True, text=True, timeout=20).returncode
 
 
+def broker_setup(tmp, port):
+    """chaird-broker-setup into tmp; returns its directories."""
+    share = os.path.join(SOURCE, "packaging", "mosquitto")
+    d = {k: os.path.join(tmp, k) for k in ("mosquitto", "credstore", "secrets", "home")}
+    r = subprocess.run(["sh", os.path.join(share, "chaird-broker-setup"), "--share-dir", share,
+                        "--mosquitto-dir", d["mosquitto"], "--credstore", d["credstore"],
+                        "--secrets-dir", d["secrets"], "--chairctl-home", d["home"], "--port", str(port),
+                        "--bind", "127.0.0.1", "--no-restart"], capture_output=True, text=True)
+    check(r.returncode == 0, "chaird-broker-setup: %r" % (r,))
+    for x in (tmp, d["mosquitto"], os.path.join(d["mosquitto"], "conf.d")):
+        os.chmod(x, 0o755)
+    os.chmod(os.path.join(d["mosquitto"], "chaird.passwd"), 0o644)
+    d["conf"] = os.path.join(d["mosquitto"], "conf.d", "chaird.conf")
+    return d
+
+
+def test_broker_tls(tmp):
+    """docs/security.md's TLS step on the enabled snippet: its commented TLS listener
+    switched on with a certificate made here; chaird (credentials and a verified
+    server certificate) and the owner's chairctl over TLS; anonymous refused there too."""
+    if not shutil.which("openssl"):
+        print("SKIP: openssl missing")
+        raise SystemExit(77)
+    port, tls_port = T.free_port(), T.free_port()
+    d = broker_setup(tmp, port)
+    ca = T.make_ca(tmp, "ca")
+    with open(os.path.join(tmp, "san.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    T.openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key",
+              "-out", "server.csr", cwd=tmp)
+    T.openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+              "-days", "2", "-extfile", "san.ext", "-out", "server.crt", cwd=tmp)
+    for f in ("server.key", "server.crt", "ca.crt"):
+        os.chmod(os.path.join(tmp, f), 0o644)
+    with open(d["conf"]) as f:
+        text = f.read()
+    check("#listener 8883" in text, "the snippet has no TLS listener to switch on")
+    text = (text.replace("#listener 8883", "listener %d 127.0.0.1" % tls_port)
+            .replace("#certfile /etc/mosquitto/certs/server.crt", "certfile " + os.path.join(tmp, "server.crt"))
+            .replace("#keyfile /etc/mosquitto/certs/server.key", "keyfile " + os.path.join(tmp, "server.key")))
+    with open(d["conf"], "w") as f:
+        f.write(text)
+    b = SnippetBroker(tmp, d["conf"])
+    b.port = port
+    b.start()
+    T.wait_port(tls_port)
+    tb = T.Broker(tmp, port=tls_port)       # a handle on the TLS listener for the helpers
+    c = T.Chair(tmp, tb, mqtt_extra="  tls: { enabled: true, cafile: %s }\n" % ca)
+    c.start(env={"CREDENTIALS_DIRECTORY": d["credstore"]})
+    with open(os.path.join(d["secrets"], "owner.password")) as f:
+        owner = ("owner", f.read().strip())
+    try:
+        T.wait_online(tb, user=owner, tls=ca)
+        check(subprocess.run(["mosquitto_pub"] + T.client_args(tb, tls=ca) + ["-t", BASE + "/set", "-m", "{}"],
+                             capture_output=True, timeout=20).returncode != 0,
+              "an anonymous client got in over TLS")
+        env = dict(T.ctl_env(tb, tmp), HOME=d["home"], CHAIRCTL_BROKER="127.0.0.1:%d" % tls_port,
+                   CHAIRCTL_CAFILE=ca)
+        r = T.ctl(tb, "--chair", CHAIR, "start", "lumbar-relief", "--minutes", "5", env=env)
+        check(r.returncode == 0, "owner's chairctl start over TLS: %r" % (r,))
+        r = T.ctl(tb, "--chair", CHAIR, "stop", env=env)
+        check(r.returncode == 0, "owner's chairctl stop over TLS: %r" % (r,))
+        wait_safe_idle(tb, "idle and safe after the stop over TLS", user=owner, tls=ca)
+    finally:
+        c.stop()
+        b.stop()
+
+
 def test_broker_acl(tmp):
     """The shipped snippet and ACL, enabled by chaird-broker-setup, on a real mosquitto."""
     share = os.path.join(SOURCE, "packaging", "mosquitto")
@@ -419,6 +489,7 @@ TESTS = {
     "retained-live": test_retained_live,
     "utf8": test_utf8,
     "broker-acl": test_broker_acl,
+    "broker-tls": test_broker_tls,
 }
 
 
