@@ -352,6 +352,25 @@ def broker_setup(tmp, port):
     return d
 
 
+def check_web_option(tmp):
+    """chaird-broker-setup --web also enables the web remote's listener (installed
+    as chaird-web.conf next to the snippet), on the port asked for."""
+    share = os.path.join(tmp, "share")
+    os.makedirs(share)
+    for src, dst in (("packaging/mosquitto/chaird.conf", "chaird.conf"), ("packaging/mosquitto/chaird.acl", "chaird.acl"),
+                     ("web/mosquitto-web.conf", "chaird-web.conf")):
+        shutil.copy(os.path.join(SOURCE, src), os.path.join(share, dst))
+    d = {k: os.path.join(tmp, k) for k in ("mosquitto", "credstore", "secrets")}
+    r = subprocess.run(["sh", os.path.join(SOURCE, "packaging", "mosquitto", "chaird-broker-setup"), "--share-dir", share,
+                        "--mosquitto-dir", d["mosquitto"], "--credstore", d["credstore"], "--secrets-dir", d["secrets"],
+                        "--chairctl-home", "none", "--port", "18830", "--web", "18080", "--no-restart"],
+                       capture_output=True, text=True)
+    web = os.path.join(d["mosquitto"], "conf.d", "chaird-web.conf")
+    text = open(web).read() if os.path.exists(web) else ""
+    check(r.returncode == 0 and "listener 18080\n" in text and "protocol websockets" in text and "http_dir" in text,
+          "chaird-broker-setup --web enables the web listener on its port (%r)" % (r.stdout.strip() or r.stderr.strip()))
+
+
 def test_broker_tls(tmp):
     """docs/security.md's TLS step on the enabled snippet: its commented TLS listener
     switched on with a certificate made here; chaird (credentials and a verified
@@ -406,6 +425,7 @@ def test_broker_tls(tmp):
 
 def test_broker_acl(tmp):
     """The shipped snippet and ACL, enabled by chaird-broker-setup, on a real mosquitto."""
+    check_web_option(os.path.join(tmp, "web-option"))
     share = os.path.join(SOURCE, "packaging", "mosquitto")
     d = {k: os.path.join(tmp, k) for k in ("mosquitto", "credstore", "secrets", "home")}
     port = T.free_port()
