@@ -22,7 +22,7 @@
 
 #define OPT CYAML_FLAG_OPTIONAL
 /* Larger files are refused (-EFBIG) rather than read: no real config comes near. */
-#define CONFIG_MAX_BYTES (16u * 1024 * 1024)
+#define CONFIG_MAX_BYTES CHAIR_YAML_FILE_MAX
 #define MEMBER_TYPE(type, m) __typeof__(((type *) 0)->m)
 typedef MEMBER_TYPE(struct chair_config, chair) chair_sect_t;
 typedef MEMBER_TYPE(struct chair_config, control) control_sect_t;
@@ -345,6 +345,16 @@ static const struct range iio_ranges[] = {
         R("rate_hz", NUM_U32, struct chair_iio_binding, rate_hz, 0, 5000),
 };
 
+/* Where each table applies, for the value check of chair_yaml_load(). */
+#define N(t) (sizeof(t) / sizeof((t)[0]))
+static const struct chair_yaml_ranges config_ranges[] = {
+        { "", top_ranges, N(top_ranges) },
+        { "hardware.outputs.*", output_ranges, N(output_ranges) },
+        { "hardware.inputs.pressure.*", iio_ranges, N(iio_ranges) },
+        { "hardware.inputs.*", gpio_in_ranges, N(gpio_in_ranges) },
+        { "hardware.inputs.*", iio_ranges, N(iio_ranges) },
+};
+
 /* Input bindings by key, for presence, ranges and line claims. */
 static const struct {
         const char *key;
@@ -400,13 +410,6 @@ static bool has(const struct check *c, const char *base, const char *key) {
         char path[256];
         snprintf(path, sizeof(path), "%s%s%s", base, base[0] && key[0] ? "." : "", key);
         return chair_yaml_pos_has(c->pos, path);
-}
-
-static void check_ranges(struct check *c, const char *base, const void *data,
-                         const struct range *t, size_t n) {
-        int r = chair_yaml_check_ranges(c->file, c->pos, c->errs, base, data, t, n);
-        if (r == -ENOMEM || (r < 0 && c->r == 0))
-                c->r = r;
 }
 
 /* ---- line and channel claims ---- */
@@ -613,7 +616,6 @@ static void check_outputs(struct check *c, const struct chair_config *cfg, struc
                 if (!o->present)
                         continue;
                 snprintf(base, sizeof(base), "hardware.outputs.%s", chair_actuator_name(i));
-                check_ranges(c, base, o, output_ranges, sizeof(output_ranges) / sizeof(output_ranges[0]));
 
                 if (has(c, base, "safe")) {
                         if (kind != CHAIR_ACT_KIND_SWITCH)
@@ -676,7 +678,6 @@ static void check_inputs(struct check *c, const struct chair_config *cfg, struct
                 if (!g->set)
                         continue;
                 snprintf(base, sizeof(base), "hardware.inputs.%s", gpio_inputs[i].key);
-                check_ranges(c, base, g, gpio_in_ranges, sizeof(gpio_in_ranges) / sizeof(gpio_in_ranges[0]));
                 claim_gpio(c, gpio_claims, n_gpio, base, g);
                 if (has(c, base, "line") && !g->chip)
                         fail(c, base, "a line offset needs a chip");
@@ -689,7 +690,6 @@ static void check_inputs(struct check *c, const struct chair_config *cfg, struct
                 if (!b->set)
                         continue;
                 snprintf(base, sizeof(base), "hardware.inputs.%s", iio_inputs[i].key);
-                check_ranges(c, base, b, iio_ranges, sizeof(iio_ranges) / sizeof(iio_ranges[0]));
                 if (linux_backend && !has(c, base, "channel"))
                         fail(c, base, "the linux backend needs an IIO channel");
         }
@@ -717,8 +717,7 @@ static void validate(struct check *c, const struct chair_config *cfg) {
         struct claim gpio_claims[2 * _CHAIR_ACT_COUNT + sizeof(gpio_inputs) / sizeof(gpio_inputs[0])];
         size_t n_gpio = 0;
 
-        check_ranges(c, "", cfg, top_ranges, sizeof(top_ranges) / sizeof(top_ranges[0]));
-
+        /* Ranges were checked on the values as written, by chair_yaml_load(). */
         if (has(c, "chair.id", "") && !valid_id(cfg->chair.id ? cfg->chair.id : "", 32))
                 fail(c, "chair.id", "must be 1 to 32 characters of a-z, 0-9 and '-'");
         if (cfg->safety.default_session_min > cfg->safety.max_session_min)
@@ -914,18 +913,17 @@ int chair_config_load_lenient(const char *path, struct chair_errors *errs, struc
         int r, rs;
 
         *ret = NULL;
-        r = chair_yaml_read_file(path, CONFIG_MAX_BYTES, &data, &len);
-        if (r < 0) {
-                chair_errors_add(errs, path, 0, 0, "", "cannot read: %s", strerror(-r));
+        r = chair_yaml_read_file(path, CONFIG_MAX_BYTES, errs, &data, &len);
+        if (r < 0)
                 return r;
-        }
 
         rs = chair_yaml_pos_parse(data, len, path, errs, &pos);
         if (rs == -ENOMEM)
                 goto oom;
         /* A document that does not parse, or has duplicate keys, is not handed to libcyaml. */
         if (rs == 0) {
-                rs = chair_yaml_load(data, len, path, pos, &config_schema, errs, &loaded);
+                rs = chair_yaml_load(data, len, path, pos, &config_schema, config_ranges, N(config_ranges),
+                                     errs, &loaded);
                 if (rs == -ENOMEM)
                         goto oom;
         }

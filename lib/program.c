@@ -94,7 +94,7 @@ struct raw_program {
 
 #define OPT CYAML_FLAG_OPTIONAL
 /* A program file larger than this is refused (-EFBIG): 64 steps fit in a few KiB. */
-#define PROGRAM_MAX_BYTES (4u * 1024 * 1024)
+#define PROGRAM_MAX_BYTES CHAIR_YAML_FILE_MAX
 
 static const cyaml_strval_t technique_strings[] = {
         { "rolling", CHAIR_TECH_ROLLING },
@@ -176,6 +176,11 @@ static const struct chair_yaml_range program_ranges[] = {
         { "default_minutes", CHAIR_YAML_U32, offsetof(struct raw_program, default_minutes), 1, 30 },
 };
 
+static const struct chair_yaml_ranges program_range_sets[] = {
+        { "", program_ranges, sizeof(program_ranges) / sizeof(program_ranges[0]) },
+        { "steps[*]", step_ranges, sizeof(step_ranges) / sizeof(step_ranges[0]) },
+};
+
 /* "L4" or "L3-L5"; from must be nearer the head (or equal). */
 static int parse_zone(const char *s, enum chair_landmark *from, enum chair_landmark *to, const char **why) {
         char a[8], b[8];
@@ -229,13 +234,8 @@ static int check_step(const char *file, const struct chair_yaml_pos *pos, struct
                 ret = r; \
         } while (0)
 
+        /* Ranges were checked on the values as written, by chair_yaml_load(). */
         snprintf(base, sizeof(base), "steps[%u]", i);
-        r = chair_yaml_check_ranges(file, pos, errs, base, s, step_ranges,
-                                    sizeof(step_ranges) / sizeof(step_ranges[0]));
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                ret = r;
 
         *out = (struct chair_step) {
                 .technique = (enum chair_technique) s->technique,
@@ -289,14 +289,15 @@ static int program_load(const char *path, const struct chair_config *cfg, struct
         int r, bad = 0;
 
         *ret = (struct chair_program) { 0 };
-        r = chair_yaml_read_file(path, PROGRAM_MAX_BYTES, &data, &len);
+        r = chair_yaml_read_file(path, PROGRAM_MAX_BYTES, errs, &data, &len);
         if (r < 0)
-                return chair_errors_add(errs, path, 0, 0, "", "cannot read: %s", strerror(-r)) < 0 ? -ENOMEM : r;
+                return r;
 
         r = chair_yaml_pos_parse(data, len, path, errs, &pos);
         if (r < 0)
                 goto out;
-        r = chair_yaml_load(data, len, path, pos, &program_schema, errs, &loaded);
+        r = chair_yaml_load(data, len, path, pos, &program_schema, program_range_sets,
+                            sizeof(program_range_sets) / sizeof(program_range_sets[0]), errs, &loaded);
         raw = loaded;
         if (!raw)
                 goto out;       /* nothing more can be checked */
@@ -306,12 +307,6 @@ static int program_load(const char *path, const struct chair_config *cfg, struct
         r = chair_yaml_fill_defaults(pos, &program_schema, "", raw, &program_defaults);
         if (r < 0)
                 goto out;
-        r = chair_yaml_check_ranges(path, pos, errs, "", raw, program_ranges,
-                                    sizeof(program_ranges) / sizeof(program_ranges[0]));
-        if (r == -ENOMEM)
-                goto out;
-        if (r < 0)
-                bad = r;
 
         if (!valid_program_id(raw->id)) {
                 r = chair_yaml_error(path, pos, errs, "id", "must be 1 to %d characters of a-z, 0-9 and '-'",

@@ -304,7 +304,7 @@ static void test_broken_files(void **state) {
                 { "bad-travel-timeout.yaml", 7, 3, "safety.travel_timeout_s", "shorter than a normal full move of this chair needs (47.0 s)" },
                 { "bad-linux-binding.yaml", 4, 5, "hardware.outputs.carriage", "needs a pwm channel and a dir line" },
                 { "bad-chair-id.yaml", 2, 3, "chair.id", "a-z, 0-9 and '-'" },
-                { "bad-port.yaml", 2, 3, "mqtt.port", "invalid value '70000'" },
+                { "bad-port.yaml", 2, 3, "mqtt.port", "out of range: 70000 (allowed 1..65535)" },
                 { "bad-programs-dir.yaml", 3, 5, "programs[1]", "no such directory" },
                 { "bad-programs-null.yaml", 3, 4, "programs[1]", "must be a directory path" },
                 { "bad-empty-section.yaml", 1, 1, "control", "empty value" },
