@@ -765,6 +765,12 @@ static void validate(struct check *c, const struct chair_config *cfg) {
                         fail(c, topic_keys[i], "must be a topic without wildcards (+, #) or empty levels");
         }
 
+        /* The supervisor keeps a heater without a sensor off for good
+         * (docs/safety.md): such a chair would offer heat and never give it. */
+        if (cfg->hardware.outputs[CHAIR_ACT_HEATER].present && !cfg->hardware.inputs.heater_temp.set)
+                fail(c, "hardware.outputs.heater",
+                     "a heater needs a temperature sensor (hardware.inputs.heater_temp); without one it never heats");
+
         check_outputs(c, cfg, gpio_claims, &n_gpio);
         check_inputs(c, cfg, gpio_claims, &n_gpio);
 

@@ -15,6 +15,7 @@
 
 struct chair_error {
         bool warning;              /* printed with "warning: "; does not fail a check */
+        bool note;                 /* printed with "note: "; neither */
         char *file;
         uint32_t line, column;
         char *path;
@@ -41,7 +42,10 @@ int chair_errors_add(struct chair_errors *e, const char *file, uint32_t line, ui
 /* The same as a warning (a finding that does not make the file invalid). */
 int chair_errors_warn(struct chair_errors *e, const char *file, uint32_t line, uint32_t column,
                       const char *path, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* Entries that are errors, not warnings. */
+/* A note: information only (an override by id, ...). */
+int chair_errors_note(struct chair_errors *e, const char *file, uint32_t line, uint32_t column,
+                      const char *path, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Entries that are errors, not warnings or notes. */
 size_t chair_errors_count(const struct chair_errors *e);
 /* Print every error, one per line, in the FILE:LINE:COL: PATH: MESSAGE form. */
 void chair_errors_print(const struct chair_errors *e, FILE *f);

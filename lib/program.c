@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,10 +219,26 @@ static bool has_part(const struct chair_config *cfg, enum chair_actuator a) {
         return !cfg || cfg->hardware.outputs[a].present;
 }
 
-/* Validate one step against the schema ranges and the chair; fill *out. */
+/* Parts a program needs that the chair lacks: the first place that needs one. */
+struct fit {
+        uint32_t missing;          /* bit mask of enum chair_actuator */
+        char first[64];            /* path of the first key that needs a missing part */
+};
+
+static void need(struct fit *fit, const struct chair_config *cfg, enum chair_actuator a,
+                 const char *base, const char *key) {
+        if (!fit || has_part(cfg, a))
+                return;
+        if (!fit->missing)
+                snprintf(fit->first, sizeof(fit->first), "%s.%s", base, key);
+        fit->missing |= 1u << a;
+}
+
+/* Validate one step against the schema and the chair; fill *out.  Parts the
+ * chair lacks are not errors: they are collected in *fit (graceful fit). */
 static int check_step(const char *file, const struct chair_yaml_pos *pos, struct chair_errors *errs,
                       const struct chair_config *cfg, unsigned i, const struct raw_step *s,
-                      struct chair_step *out) {
+                      struct chair_step *out, struct fit *fit) {
         char base[32], path[64];
         const char *why = NULL;
         int r, ret = 0;
@@ -233,7 +250,6 @@ static int check_step(const char *file, const struct chair_yaml_pos *pos, struct
                         return r; \
                 ret = r; \
         } while (0)
-
         /* Ranges were checked on the values as written, by chair_yaml_load(). */
         snprintf(base, sizeof(base), "steps[%u]", i);
 
@@ -250,22 +266,33 @@ static int check_step(const char *file, const struct chair_yaml_pos *pos, struct
                 FAIL("zone", "%s in '%s' (landmarks head to seat: C7 T10 T12 L1 L2 L3 L4 L5 S1; "
                      "a range like L3-L5)", why, s->zone);
 
-        if (cfg) {
-                if ((s->heat || s->technique == CHAIR_TECH_HEAT) && !has_part(cfg, CHAIR_ACT_HEATER))
-                        FAIL(s->heat ? "heat" : "technique", "this chair has no heater");
-                if ((s->recline != CHAIR_RECLINE_KEEP || s->technique == CHAIR_TECH_ROCKING) &&
-                    !has_part(cfg, CHAIR_ACT_BACKREST))
-                        FAIL(s->recline != CHAIR_RECLINE_KEEP ? "recline" : "technique",
-                             "this chair has no backrest motor");
-                for (int b = 0; b < _CHAIR_BAG_COUNT; b++) {
-                        if (!(s->airbags & (1u << b)))
-                                continue;
-                        if (!has_part(cfg, chair_airbag_valve(b)))
-                                FAIL("airbags", "this chair has no %s airbag (no %s output)",
-                                     chair_airbag_name(b), chair_actuator_name(chair_airbag_valve(b)));
-                        else if (!has_part(cfg, CHAIR_ACT_PUMP))
-                                FAIL("airbags", "this chair has no air pump");
-                }
+        /* Steps that cannot do what they say (docs/programs.md "Checks"). */
+        if (s->technique == CHAIR_TECH_HEAT && !s->heat)
+                FAIL("technique", "technique 'heat' rests the rollers and needs heat: true; "
+                     "without it this step does nothing");
+        if (s->technique == CHAIR_TECH_COMPRESSION && !s->airbags)
+                FAIL("technique", "technique 'compression' needs airbags (a list of: lumbar-left, "
+                     "lumbar-right, seat, calves); without them this step does nothing");
+
+        if (s->heat)
+                need(fit, cfg, CHAIR_ACT_HEATER, base, "heat");
+        if (s->technique == CHAIR_TECH_HEAT)
+                need(fit, cfg, CHAIR_ACT_HEATER, base, "technique");
+        if (s->recline != CHAIR_RECLINE_KEEP)
+                need(fit, cfg, CHAIR_ACT_BACKREST, base, "recline");
+        if (s->technique == CHAIR_TECH_ROCKING || s->technique == CHAIR_TECH_STRETCH)
+                need(fit, cfg, CHAIR_ACT_BACKREST, base, "technique");
+        if (s->technique == CHAIR_TECH_STRETCH) {
+                /* The stretch grips the hips with both lumbar bags, whatever the step lists. */
+                need(fit, cfg, CHAIR_ACT_VALVE_LUMBAR_LEFT, base, "technique");
+                need(fit, cfg, CHAIR_ACT_VALVE_LUMBAR_RIGHT, base, "technique");
+                need(fit, cfg, CHAIR_ACT_PUMP, base, "technique");
+        }
+        for (int b = 0; b < _CHAIR_BAG_COUNT; b++) {
+                if (!(s->airbags & (1u << b)))
+                        continue;
+                need(fit, cfg, chair_airbag_valve(b), base, "airbags");
+                need(fit, cfg, CHAIR_ACT_PUMP, base, "airbags");
         }
 #undef FAIL
         return ret;
@@ -283,6 +310,7 @@ static int program_load(const char *path, const struct chair_config *cfg, struct
         struct chair_yaml_pos *pos = NULL;
         struct raw_program *raw = NULL;
         struct chair_program p = { 0 };
+        struct fit fit = { 0 };
         uint8_t *data = NULL;
         size_t len = 0;
         void *loaded = NULL;
@@ -334,7 +362,7 @@ static int program_load(const char *path, const struct chair_config *cfg, struct
                 r = chair_yaml_fill_defaults(pos, &step_schema, base, &raw->steps[i], &step_defaults);
                 if (r < 0)
                         goto out;
-                r = check_step(path, pos, errs, cfg, i, &raw->steps[i], &p.steps[i]);
+                r = check_step(path, pos, errs, cfg, i, &raw->steps[i], &p.steps[i], &fit);
                 if (r == -ENOMEM)
                         goto out;
                 if (r < 0)
@@ -345,6 +373,46 @@ static int program_load(const char *path, const struct chair_config *cfg, struct
         r = bad;
         if (r < 0)
                 goto out;
+
+        /* Step times are scaled to the session; more than 10 % away from
+         * default_minutes, every step lasts longer (or shorter) than written: say so. */
+        if (p.total_s > 0) {
+                double ratio = raw->default_minutes * 60.0 / p.total_s;
+                if (ratio > 1.1 || ratio < 1 / 1.1) {
+                        uint32_t l, c;
+                        const char *at = chair_yaml_pos_has(pos, "default_minutes") ? "default_minutes" : "steps";
+                        chair_yaml_pos_locate(pos, at, &l, &c);
+                        if (chair_errors_warn(errs, path, l, c, at,
+                                              "the steps add up to %" PRIu32 " s but default_minutes is %" PRIu32
+                                              " (%" PRIu32 " s): each step will run %.2f times as long as written",
+                                              p.total_s, raw->default_minutes, raw->default_minutes * 60,
+                                              ratio) < 0) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                }
+        }
+
+        /* Graceful fit: one warning naming every part it needs that the chair lacks. */
+        if (fit.missing) {
+                char parts[256];
+                size_t n = 0;
+                uint32_t l, c;
+                for (int a = 0; a < _CHAIR_ACT_COUNT && n < sizeof(parts); a++)
+                        if (fit.missing & (1u << a))
+                                n += (size_t) snprintf(parts + n, sizeof(parts) - n, "%s%s", n ? ", " : "",
+                                                       chair_actuator_name((enum chair_actuator) a));
+                chair_yaml_pos_locate(pos, fit.first, &l, &c);
+                if (chair_errors_warn(errs, path, l, c, fit.first,
+                                      "program '%s' skipped: it needs %s, which this chair lacks (no %s under "
+                                      "hardware.outputs)", raw->id, parts, parts) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                snprintf(ret->id, sizeof(ret->id), "%s", raw->id);
+                r = -ENODEV;
+                goto out;
+        }
 
         snprintf(p.id, sizeof(p.id), "%s", raw->id);
         p.default_minutes = raw->default_minutes;
@@ -478,6 +546,20 @@ int chair_programs_load(const struct chair_config *cfg, struct chair_errors *err
                                 goto oom;
                         }
                         free(names[i]);
+                        if (r == -ENODEV) {
+                                /* Graceful fit: warned about; the rest go on. */
+                                void *v = realloc(set->skipped, (set->n_skipped + 1) * sizeof(*set->skipped));
+                                free(path);
+                                if (!v) {
+                                        for (size_t j = i + 1; j < n_names; j++)
+                                                free(names[j]);
+                                        free(names);
+                                        goto oom;
+                                }
+                                set->skipped = v;
+                                memcpy(set->skipped[set->n_skipped++], p.id, sizeof(p.id));
+                                continue;
+                        }
                         if (r < 0) {
                                 free(path);
                                 ret_r = -EINVAL;
@@ -502,7 +584,16 @@ int chair_programs_load(const struct chair_config *cfg, struct chair_errors *err
                         }
                         free(path);
                         if (k >= 0) {
-                                /* A later directory overrides an earlier one. */
+                                /* A later directory overrides an earlier one: said once, here. */
+                                if (chair_errors_note(errs, p.file, line, column, "id",
+                                                      "program '%s' overrides the one in %s", p.id,
+                                                      set->v[k].file) < 0) {
+                                        chair_program_clear(&p);
+                                        for (size_t j = i + 1; j < n_names; j++)
+                                                free(names[j]);
+                                        free(names);
+                                        goto oom;
+                                }
                                 chair_program_clear(&set->v[k]);
                                 set->v[k] = p;
                                 continue;
@@ -535,6 +626,13 @@ int chair_programs_load(const struct chair_config *cfg, struct chair_errors *err
                 free(names);
         }
 
+        if (ret_r == 0 && set->n == 0 && set->n_skipped > 0) {
+                if (chair_errors_add(errs, cfg->path, 0, 0, "programs",
+                                     "no program fits this chair: all %zu were skipped (see the warnings)",
+                                     set->n_skipped) < 0)
+                        goto oom;
+                ret_r = -EINVAL;
+        }
         if (ret_r < 0) {
                 chair_programs_free(set);
                 return ret_r;
@@ -552,6 +650,7 @@ struct chair_programs *chair_programs_free(struct chair_programs *p) {
         for (size_t i = 0; i < p->n; i++)
                 chair_program_clear(&p->v[i]);
         free(p->v);
+        free(p->skipped);
         free(p);
         return NULL;
 }
@@ -597,10 +696,18 @@ int chair_check_config(const char *config_path, FILE *out) {
         if (r == -ENOMEM || rp == -ENOMEM) {
                 fprintf(out, "%s: out of memory\n", config_path);
                 r = -ENOMEM;
-        } else if (r < 0 || rp < 0 || errs.n > 0) {
+        } else if (r < 0 || rp < 0 || chair_errors_count(&errs) > 0) {
                 chair_errors_print(&errs, out);
                 r = -EINVAL;
         } else {
+                /* Warnings and notes first, then what was skipped, then the verdict. */
+                chair_errors_print(&errs, out);
+                if (progs && progs->n_skipped > 0) {
+                        fprintf(out, "%zu program(s) skipped, they need parts this chair lacks:", progs->n_skipped);
+                        for (size_t i = 0; i < progs->n_skipped; i++)
+                                fprintf(out, " %s", progs->skipped[i]);
+                        fprintf(out, "\n");
+                }
                 fprintf(out, "configuration OK\n");
         }
         chair_programs_free(progs);

@@ -13,11 +13,13 @@ fail=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-# expect_ok CONFIG
+# expect_ok CONFIG: exit 0, "configuration OK" last, nothing before it but warnings,
+# notes and the list of skipped programs
 expect_ok() {
         "$chaird" --check-config --config "$1" >"$out" 2>&1
         rc=$?
-        if [ $rc -ne 0 ] || [ "$(cat "$out")" != "configuration OK" ]; then
+        if [ $rc -ne 0 ] || [ "$(tail -n 1 "$out")" != "configuration OK" ] ||
+           sed '$d' "$out" | grep -v -e ': warning: ' -e ': note: ' -e '^[0-9]* program(s) skipped' | grep -q .; then
                 echo "FAIL: $1: rc=$rc, output:"; cat "$out"; fail=1
         fi
 }
@@ -41,6 +43,9 @@ expect_error() {
 }
 
 expect_ok "$src/config/chaird.yaml"
+# the shipped config says nothing but OK: no warning, no note
+[ "$("$chaird" --check-config --config "$src/config/chaird.yaml")" = "configuration OK" ] ||
+        { echo "FAIL: the shipped config is not warning-free"; fail=1; }
 expect_ok "$data/valid.yaml"
 # relative to the working directory; the config's own relative paths still work
 (cd "$data/programs" && "$chaird" --check-config --config ../valid.yaml | grep -qx "configuration OK") ||

@@ -87,7 +87,7 @@ static void test_load_steps(void **state) {
         assert_string_equal(p.file, path);
         assert_int_equal(p.default_minutes, 10);
         assert_int_equal(p.n_steps, 3);
-        assert_int_equal(p.total_s, 60 + 120 + 30);
+        assert_int_equal(p.total_s, 180 + 360 + 60);
 
         assert_int_equal(p.steps[0].technique, CHAIR_TECH_ROLLING);
         assert_int_equal(p.steps[0].zone_from, CHAIR_LM_T12);
@@ -138,7 +138,14 @@ static void test_load_dirs(void **state) {
         int k;
 
         assert_int_equal(chair_programs_load(cfg, &e, &set), 0);
-        assert_int_equal(e.n, 0);
+        /* The override is said once, as a note. */
+        chair_errors_print(&e, stdout);
+        assert_int_equal(e.n, 1);
+        assert_true(e.v[0].note);
+        assert_int_equal(chair_errors_count(&e), 0);
+        assert_string_equal(e.v[0].file, data("programs-override/test-relax.yaml"));
+        assert_non_null(strstr(e.v[0].message, "program 'test-relax' overrides the one in "));
+        chair_errors_clear(&e);
         /* test-basic from programs/, test-relax from programs-full/ replaced by programs-override/;
          * README.txt is not a program. */
         assert_int_equal(set->n, 2);
@@ -194,10 +201,6 @@ static void test_broken_programs(void **state) {
                   "invalid value 'karate': expected one of: rolling, kneading" },
                 { "valid.yaml", "unknown-key.yaml", 6, 5, "steps[0].pressure", "unknown key" },
                 { "valid.yaml", "duration.yaml", 5, 5, "steps[0].duration_s", "out of range: 2" },
-                { "no-calves.yaml", "airbag-missing.yaml", 6, 5, "steps[0].airbags", "no calves airbag" },
-                { "no-calves.yaml", "heat-missing.yaml", 6, 5, "steps[0].heat", "no heater" },
-                { "no-calves.yaml", "recline-missing.yaml", 6, 5, "steps[0].recline", "no backrest" },
-                { "no-pump.yaml", "pump-missing.yaml", 6, 5, "steps[0].airbags", "no air pump" },
         };
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -219,6 +222,47 @@ static void test_broken_programs(void **state) {
                 /* Nothing is handed out on failure. */
                 assert_null(p.steps);
                 assert_null(p.name);
+                chair_errors_clear(&e);
+                chair_config_free(cfg);
+        }
+}
+
+/* Graceful fit: a program needing a part the chair lacks is skipped with one
+ * warning naming the part, at the first key that needs it. */
+static void test_graceful_fit(void **state) {
+        static const struct {
+                const char *config;
+                const char *file;
+                uint32_t line, column;
+                const char *path;
+                const char *message;
+        } cases[] = {
+                { "no-calves.yaml", "airbag-missing.yaml", 7, 5, "steps[0].airbags",
+                  "program 'calves' skipped: it needs valve-calves, which this chair lacks" },
+                { "no-calves.yaml", "heat-missing.yaml", 7, 5, "steps[0].heat", "it needs heater," },
+                { "no-calves.yaml", "recline-missing.yaml", 7, 5, "steps[0].recline", "it needs backrest," },
+                { "no-pump.yaml", "pump-missing.yaml", 7, 5, "steps[0].airbags", "it needs pump," },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct chair_config *cfg = config(cases[i].config);
+                struct chair_errors e = { 0 };
+                struct chair_program p;
+                char file[PATH_MAX];
+
+                snprintf(file, sizeof(file), "%s/bad-programs/%s", data_dir, cases[i].file);
+                print_message("%s\n", cases[i].file);
+                assert_int_equal(chair_program_load(file, cfg, &e, &p), -ENODEV);
+                chair_errors_print(&e, stdout);
+                assert_int_equal(e.n, 1);
+                assert_true(e.v[0].warning);
+                assert_int_equal(chair_errors_count(&e), 0);
+                assert_string_equal(e.v[0].file, file);
+                assert_int_equal(e.v[0].line, cases[i].line);
+                assert_int_equal(e.v[0].column, cases[i].column);
+                assert_string_equal(e.v[0].path, cases[i].path);
+                assert_non_null(strstr(e.v[0].message, cases[i].message));
+                assert_null(p.steps);
                 chair_errors_clear(&e);
                 chair_config_free(cfg);
         }
@@ -264,6 +308,7 @@ int main(void) {
                 cmocka_unit_test(test_load_dirs),
                 cmocka_unit_test(test_duplicate_id),
                 cmocka_unit_test(test_broken_programs),
+                cmocka_unit_test(test_graceful_fit),
                 cmocka_unit_test(test_parts_present),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
