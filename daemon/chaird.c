@@ -337,8 +337,11 @@ static void programs_acknowledged(struct chaird *d, const struct chair_programs 
 static void log_errors(const struct chair_errors *errs) {
         for (size_t i = 0; i < errs->n; i++) {
                 const struct chair_error *e = &errs->v[i];
-                log_error("%s:%u:%u: %s: %s", e->file ? e->file : "?", e->line, e->column,
-                          e->path ? e->path : "", e->message ? e->message : "");
+                /* Warnings (a program skipped for a part the chair lacks, ...) and
+                 * notes (an override by id) are logged once, when the set loads. */
+                log_full(e->warning ? LOG_WARNING : e->note ? LOG_NOTICE : LOG_ERR, 0, NULL,
+                         "%s:%u:%u: %s: %s", e->file ? e->file : "?", e->line, e->column,
+                         e->path ? e->path : "", e->message ? e->message : "");
         }
 }
 
@@ -357,6 +360,7 @@ static void reload_programs(struct chaird *d) {
                 chair_programs_free(p);
                 return;
         }
+        log_errors(&errs);
         chair_errors_clear(&errs);
         log_info("reloaded %zu programs; they take effect for the next session", p->n);
 
@@ -861,6 +865,7 @@ static int run(int argc, char *argv[]) {
                 log_error_errno(r, "Failed to load programs");
                 goto finish;
         }
+        log_errors(&errs);
         chair_errors_clear(&errs);
         d->programs_current = d->programs_running;
         log_info("chaird %s: config %s, %zu programs, %s backend", CHAIRD_VERSION, d->cfg->path,

@@ -219,19 +219,30 @@ static bool has_part(const struct chair_config *cfg, enum chair_actuator a) {
         return !cfg || cfg->hardware.outputs[a].present;
 }
 
-/* Parts a program needs that the chair lacks: the first place that needs one. */
+/*
+ * Parts a program uses that the chair lacks.  A part a technique cannot work
+ * without is needed: the program is skipped.  Otherwise (a recline preset, heat,
+ * bags holding during a roller technique) the step goes on without it: that use
+ * is dropped from the step and said once per program.
+ */
 struct fit {
-        uint32_t missing;          /* bit mask of enum chair_actuator */
-        char first[64];            /* path of the first key that needs a missing part */
+        uint32_t missing;          /* needed parts the chair lacks (bit mask of enum chair_actuator) */
+        char first[64];            /* path of the first key that needs one */
+        uint32_t dropped;          /* parts whose use was dropped */
+        char first_dropped[64];
 };
 
-static void need(struct fit *fit, const struct chair_config *cfg, enum chair_actuator a,
-                 const char *base, const char *key) {
-        if (!fit || has_part(cfg, a))
-                return;
-        if (!fit->missing)
-                snprintf(fit->first, sizeof(fit->first), "%s.%s", base, key);
-        fit->missing |= 1u << a;
+static bool need(struct fit *fit, const struct chair_config *cfg, enum chair_actuator a,
+                 const char *base, const char *key, bool essential) {
+        uint32_t *mask = essential ? &fit->missing : &fit->dropped;
+        char *first = essential ? fit->first : fit->first_dropped;
+
+        if (has_part(cfg, a))
+                return true;
+        if (!*mask)
+                snprintf(first, sizeof(fit->first), "%s.%s", base, key);
+        *mask |= 1u << a;
+        return false;
 }
 
 /* Validate one step against the schema and the chair; fill *out.  Parts the
@@ -274,25 +285,30 @@ static int check_step(const char *file, const struct chair_yaml_pos *pos, struct
                 FAIL("technique", "technique 'compression' needs airbags (a list of: lumbar-left, "
                      "lumbar-right, seat, calves); without them this step does nothing");
 
-        if (s->heat)
-                need(fit, cfg, CHAIR_ACT_HEATER, base, "heat");
+        /* Needed: the technique is nothing without them. */
         if (s->technique == CHAIR_TECH_HEAT)
-                need(fit, cfg, CHAIR_ACT_HEATER, base, "technique");
-        if (s->recline != CHAIR_RECLINE_KEEP)
-                need(fit, cfg, CHAIR_ACT_BACKREST, base, "recline");
+                need(fit, cfg, CHAIR_ACT_HEATER, base, "technique", true);
         if (s->technique == CHAIR_TECH_ROCKING || s->technique == CHAIR_TECH_STRETCH)
-                need(fit, cfg, CHAIR_ACT_BACKREST, base, "technique");
+                need(fit, cfg, CHAIR_ACT_BACKREST, base, "technique", true);
         if (s->technique == CHAIR_TECH_STRETCH) {
                 /* The stretch grips the hips with both lumbar bags, whatever the step lists. */
-                need(fit, cfg, CHAIR_ACT_VALVE_LUMBAR_LEFT, base, "technique");
-                need(fit, cfg, CHAIR_ACT_VALVE_LUMBAR_RIGHT, base, "technique");
-                need(fit, cfg, CHAIR_ACT_PUMP, base, "technique");
+                need(fit, cfg, CHAIR_ACT_VALVE_LUMBAR_LEFT, base, "technique", true);
+                need(fit, cfg, CHAIR_ACT_VALVE_LUMBAR_RIGHT, base, "technique", true);
+                need(fit, cfg, CHAIR_ACT_PUMP, base, "technique", true);
         }
+        /* Used if there: heat with a roller technique, a recline preset, bags
+         * holding during a roller technique.  Without them the step goes on. */
+        if (s->heat && s->technique != CHAIR_TECH_HEAT && !need(fit, cfg, CHAIR_ACT_HEATER, base, "heat", false))
+                out->heat = false;
+        if (s->recline != CHAIR_RECLINE_KEEP && !need(fit, cfg, CHAIR_ACT_BACKREST, base, "recline", false))
+                out->recline = CHAIR_RECLINE_KEEP;
         for (int b = 0; b < _CHAIR_BAG_COUNT; b++) {
+                bool essential = s->technique == CHAIR_TECH_COMPRESSION;
                 if (!(s->airbags & (1u << b)))
                         continue;
-                need(fit, cfg, chair_airbag_valve(b), base, "airbags");
-                need(fit, cfg, CHAIR_ACT_PUMP, base, "airbags");
+                if (!need(fit, cfg, chair_airbag_valve(b), base, "airbags", essential) |
+                    !need(fit, cfg, CHAIR_ACT_PUMP, base, "airbags", essential))
+                        out->airbags &= (uint8_t) ~(1u << b);
         }
 #undef FAIL
         return ret;
@@ -302,6 +318,17 @@ static bool valid_program_id(const char *s) {
         size_t n = s ? strlen(s) : 0;      /* NULL: an empty document has no id at all */
         return n > 0 && n < CHAIR_PROGRAM_ID_MAX &&
                strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+/* "heater, backrest" */
+static void part_list(uint32_t mask, char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = 0;
+        for (int a = 0; a < _CHAIR_ACT_COUNT && n < size; a++)
+                if (mask & (1u << a))
+                        n += (size_t) snprintf(buf + n, size - n, "%s%s", n ? ", " : "",
+                                               chair_actuator_name((enum chair_actuator) a));
 }
 
 /* Load and validate; *id_line/column: where the id key is, for duplicate-id errors. */
@@ -396,22 +423,30 @@ static int program_load(const char *path, const struct chair_config *cfg, struct
         /* Graceful fit: one warning naming every part it needs that the chair lacks. */
         if (fit.missing) {
                 char parts[256];
-                size_t n = 0;
                 uint32_t l, c;
-                for (int a = 0; a < _CHAIR_ACT_COUNT && n < sizeof(parts); a++)
-                        if (fit.missing & (1u << a))
-                                n += (size_t) snprintf(parts + n, sizeof(parts) - n, "%s%s", n ? ", " : "",
-                                                       chair_actuator_name((enum chair_actuator) a));
+                part_list(fit.missing, parts, sizeof(parts));
                 chair_yaml_pos_locate(pos, fit.first, &l, &c);
                 if (chair_errors_warn(errs, path, l, c, fit.first,
-                                      "program '%s' skipped: it needs %s, which this chair lacks (no %s under "
-                                      "hardware.outputs)", raw->id, parts, parts) < 0) {
+                                      "program '%s' skipped: it needs %s, which this chair lacks "
+                                      "(not under hardware.outputs)", raw->id, parts) < 0) {
                         r = -ENOMEM;
                         goto out;
                 }
                 snprintf(ret->id, sizeof(ret->id), "%s", raw->id);
                 r = -ENODEV;
                 goto out;
+        }
+        if (fit.dropped) {
+                char parts[256];
+                uint32_t l, c;
+                part_list(fit.dropped, parts, sizeof(parts));
+                chair_yaml_pos_locate(pos, fit.first_dropped, &l, &c);
+                if (chair_errors_note(errs, path, l, c, fit.first_dropped,
+                                      "program '%s' runs without %s on this chair (its steps go on without them)",
+                                      raw->id, parts) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
         }
 
         snprintf(p.id, sizeof(p.id), "%s", raw->id);
