@@ -365,6 +365,59 @@ static void test_all_errors_reported(void **state) {
         unlink(path);
 }
 
+/* Numbers as written: no trailing junk, no fractions where an integer goes,
+ * ranges quoted as written with the real range; every one in one pass. */
+static void test_strict_numbers(void **state) {
+        static const char text[] =
+                "control:\n"
+                "  rate_hz: 500abc\n"           /* 2 */
+                "  max_missed_ticks: 5.9\n"     /* 3 */
+                "safety:\n"
+                "  max_session_min: 30.5\n"     /* 5 */
+                "  default_session_min: 1e308\n" /* 6 */
+                "  heater_max_c: 1e308\n"       /* 7 */
+                "  stall_s: fast\n"             /* 8 */
+                "  occupancy_required: maybe\n" /* 9 */
+                "mqtt:\n"
+                "  port: -1\n"                  /* 11 */
+                "  keepalive: 0x10\n";          /* 12 */
+        static const struct {
+                uint32_t line;
+                const char *path, *message;
+        } want[] = {
+                { 2, "control.rate_hz", "invalid value '500abc': expected an integer in 50..5000" },
+                { 3, "control.max_missed_ticks", "invalid value '5.9': expected an integer in 1..1000 (no fractions" },
+                { 5, "safety.max_session_min", "invalid value '30.5': expected an integer in 1..30 (no fractions" },
+                { 6, "safety.default_session_min", "invalid value '1e308': expected an integer in 1..30" },
+                { 7, "safety.heater_max_c", "out of range: 1e308 (allowed 30..50)" },
+                { 8, "safety.stall_s", "invalid value 'fast': expected a number in 0.05..5" },
+                { 9, "safety.occupancy_required", "invalid value 'maybe': expected true or false" },
+                { 11, "mqtt.port", "out of range: -1 (allowed 1..65535)" },
+                { 12, "mqtt.keepalive", "invalid value '0x10': expected an integer in 5..3600" },
+        };
+        char path[] = "/tmp/test-config-XXXXXX";
+        struct chair_errors e = { 0 };
+        struct chair_config *cfg;
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t) sizeof(text) - 1);
+        close(fd);
+        assert_int_equal(chair_config_load(path, &e, &cfg), -EINVAL);
+        chair_errors_print(&e, stdout);
+        assert_int_equal(e.n, sizeof(want) / sizeof(want[0]));
+        for (size_t i = 0; i < e.n; i++) {
+                assert_string_equal(e.v[i].file, path);
+                assert_int_equal(e.v[i].line, want[i].line);
+                assert_int_equal(e.v[i].column, 3);
+                assert_string_equal(e.v[i].path, want[i].path);
+                if (!strstr(e.v[i].message, want[i].message))
+                        fail_msg("%s: '%s' lacks '%s'", want[i].path, e.v[i].message, want[i].message);
+        }
+        chair_errors_clear(&e);
+        unlink(path);
+}
+
 static char *check(const char *path, int expect) {
         char *buf = NULL;
         size_t len = 0;
@@ -447,6 +500,7 @@ int main(void) {
                 cmocka_unit_test(test_shipped_config),
                 cmocka_unit_test(test_broken_files),
                 cmocka_unit_test(test_all_errors_reported),
+                cmocka_unit_test(test_strict_numbers),
                 cmocka_unit_test(test_check_config),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
