@@ -34,10 +34,11 @@
 #include "histogram.h"
 #include "history.h"
 #include "log.h"
+#include "safe-state.h"
 #include "program.h"
 #include "rtloop.h"
 
-#define DEFAULT_CONFIG "/etc/chaird/chaird.yaml"
+#define DEFAULT_CONFIG CHAIR_CONFIG_DEFAULT_PATH
 #define MAX_LISTENERS 4
 #define NSEC_PER_SEC 1000000000ULL
 /* "last minute" latency: 7 cumulative copies 10 s apart cover 60..70 s */
@@ -629,41 +630,6 @@ static int load_config(const char *path, struct chair_config **ret) {
         return r;
 }
 
-static int run_safe_state(void) {
-        struct chair_config *cfg = NULL;
-        struct chair_hal *hal = NULL;
-        struct chair_errors errs = { 0 };
-        int r;
-
-        r = load_config(arg_config, &cfg);
-        if (r < 0)
-                return r;
-
-        if (cfg->hardware.backend == CHAIR_BACKEND_LINUX) {
-                /* After a crash: open every output afresh and drive it safe, going on
-                 * past the ones that cannot be reached (each is reported), rather than
-                 * claiming the whole chair first and giving up at the first missing line. */
-                r = chair_hal_linux_safe_state(cfg, &errs);
-                log_errors(&errs);
-                chair_errors_clear(&errs);
-        } else {
-                r = chair_hal_new(cfg, &hal);
-                if (r >= 0) {
-                        int k = chair_hal_safe(hal);
-                        if (k < 0)
-                                r = log_error_errno(k, "Could not drive every output safe");
-                }
-        }
-
-        if (r < 0)
-                log_error_errno(r, "safe state incomplete");
-        else
-                log_info("every configured output driven to its safe value");
-        chair_hal_free(hal);
-        chair_config_free(cfg);
-        return r;
-}
-
 static int help(void) {
         printf("Usage: chaird [OPTIONS]\n\n"
                "Massage chair controller daemon.\n\n"
@@ -826,8 +792,10 @@ static int run(int argc, char *argv[]) {
                 r = chair_check_config(arg_config, stdout);
                 return r == 0 ? 0 : -EINVAL;
         }
-        if (arg_action == ACTION_SAFE_STATE)
-                return run_safe_state();
+        if (arg_action == ACTION_SAFE_STATE) {
+                /* Its own exit statuses (0, 1, 2): see safe-state.h. */
+                exit(chaird_safe_state(arg_config));
+        }
 
         /* Block the signals we handle before any thread exists, so the control
          * thread inherits the mask and they all arrive at the event loop. */
@@ -883,6 +851,8 @@ static int run(int argc, char *argv[]) {
                                 d->cfg->hardware.backend == CHAIR_BACKEND_SIM ? "sim" : "linux");
                 goto finish;
         }
+        /* This map worked: --safe-state falls back to it if the config breaks. */
+        chaird_safe_state_save_map(d->cfg);
         r = chair_ctl_new(d->cfg, d->programs_running, &d->ctl);
         if (r < 0) {
                 log_error_errno(r, "Failed to set up the controller");

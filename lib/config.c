@@ -274,6 +274,16 @@ static const cyaml_schema_value_t config_schema = {
         CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct chair_config, top_fields),
 };
 
+/* The hardware section alone (--safe-state): every other key is left alone. */
+static const cyaml_schema_field_t hardware_only_fields[] = {
+        CYAML_FIELD_MAPPING("hardware", OPT, struct chair_config, hardware, hardware_fields),
+        CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t hardware_only_schema = {
+        CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct chair_config, hardware_only_fields),
+};
+
 /* ---- ranges: one row per numeric key, checked only where the file sets it ---- */
 
 #define NUM_U32 CHAIR_YAML_U32
@@ -995,4 +1005,77 @@ int chair_config_load(const char *path, struct chair_errors *errs, struct chair_
         }
         *ret = cfg;
         return 0;
+}
+
+static bool under_hardware(const char *path) {
+        return strncmp(path, "hardware", 8) == 0 && (path[8] == 0 || path[8] == '.');
+}
+
+int chair_config_load_hardware(const char *path, struct chair_errors *errs, struct chair_config **ret) {
+        struct chair_errors all = { 0 };
+        struct chair_yaml_pos *pos = NULL;
+        struct chair_config *cfg = NULL, *def = NULL;
+        uint8_t *data = NULL;
+        size_t len = 0;
+        void *loaded = NULL;
+        int r;
+
+        *ret = NULL;
+        r = chair_yaml_read_file(path, CONFIG_MAX_BYTES, errs, &data, &len);
+        if (r < 0)
+                return r;
+
+        /* Syntax errors and duplicate keys anywhere: the document cannot be trusted. */
+        r = chair_yaml_pos_parse(data, len, path, errs, &pos);
+        if (r < 0)
+                goto out;
+        r = chair_yaml_load(data, len, path, pos, &hardware_only_schema, config_ranges, N(config_ranges),
+                            &all, &loaded);
+        if (r == -ENOMEM)
+                goto out;
+        /* Keep what is wrong inside hardware; the rest is none of this loader's business. */
+        r = 0;
+        for (size_t i = 0; i < all.n; i++) {
+                const struct chair_error *e = &all.v[i];
+                if (!under_hardware(e->path))
+                        continue;
+                if (chair_errors_add(errs, e->file, e->line, e->column, e->path, "%s", e->message) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                r = -EINVAL;
+        }
+        if (r < 0 || !loaded) {
+                r = r < 0 ? r : -EINVAL;
+                goto out;
+        }
+        cfg = loaded;
+        loaded = NULL;
+
+        def = calloc(1, sizeof(*def));
+        if (!def) {
+                r = -ENOMEM;
+                goto out;
+        }
+        chair_config_set_defaults(def);
+        cfg->path = strdup(path);
+        cfg->dir = file_dir(path);
+        if (!cfg->path || !cfg->dir ||
+            chair_yaml_fill_defaults(pos, &hardware_only_schema, "", cfg, def) < 0 ||
+            mark_presence(cfg, pos) < 0 || resolve_paths(cfg) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        cfg->hash = fnv1a64(data, len);
+        *ret = cfg;
+        cfg = NULL;
+        r = 0;
+out:
+        chair_config_free(cfg);
+        chair_yaml_free(&hardware_only_schema, loaded);
+        chair_config_free(def);
+        chair_errors_clear(&all);
+        chair_yaml_pos_free(pos);
+        free(data);
+        return r;
 }
