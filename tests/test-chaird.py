@@ -222,9 +222,12 @@ def test_cli():
     os.unlink(os.path.join(c.dir, "programs", "broken.yaml"))
     r = subprocess.run([CHAIRD, "--safe-state", "--config", c.config], capture_output=True, text=True)
     check(r.returncode == 0, "--safe-state exit 0 (%s)" % (r.stderr.strip().split("\n")[-1]))
+    # A missing config: the hardware map saved at the last start, if any (exit 2), else exit 1.
+    empty = os.path.join(c.dir, "empty-state")
+    os.makedirs(empty, exist_ok=True)
     r = subprocess.run([CHAIRD, "--safe-state", "--config", os.path.join(c.dir, "nope.yaml")],
-                       capture_output=True, text=True)
-    check(r.returncode == 1, "--safe-state with a missing config exits 1")
+                       capture_output=True, text=True, env=dict(os.environ, STATE_DIRECTORY=empty))
+    check(r.returncode == 1, "--safe-state with a missing config and no saved map exits 1")
     r = subprocess.run([CHAIRD, "--config", c.config, "--run", "nope"], capture_output=True, text=True)
     check(r.returncode == 1 and "unknown program" in r.stderr, "--run with an unknown program exits 1")
     c.close()
