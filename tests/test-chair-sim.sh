@@ -48,6 +48,22 @@ check "unknown program exits 1" 1 -- "$sim" --config "$cfg" --seconds 5 no-such-
 grep -q "unknown program 'no-such-program'; known: circulation deep-tissue lumbar-relief" "$tmp/err" ||
         { echo "FAIL unknown program: $(cat "$tmp/err")"; fails=$((fails + 1)); }
 
+# graceful fit: a chair without recline and airbags runs the programs that fit
+# to the end, without a fault, and refuses the skipped ones by name
+nra="$CHAIRD_SOURCE_ROOT/tests/data/config/no-recline-no-airbags.yaml"
+check "fitting program on a chair without recline and airbags" 0 -- "$sim" --config "$nra" --json lumbar-relief
+python3 - "$tmp/out" <<'PY' || fails=$((fails + 1))
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["result"] == "completed" and d["faults"] == [], d
+PY
+grep -q "note: program 'lumbar-relief' runs without backrest" "$tmp/err" ||
+        { echo "FAIL graceful fit: no note: $(cat "$tmp/err")"; fails=$((fails + 1)); }
+check "skipped program on a chair without recline and airbags" 1 -- "$sim" --config "$nra" --seconds 5 posture
+grep -q "warning: program 'posture' skipped: it needs pump" "$tmp/err" &&
+        grep -q "unknown program 'posture'; known: deep-tissue lumbar-relief stress-relief" "$tmp/err" ||
+        { echo "FAIL graceful fit: $(cat "$tmp/err")"; fails=$((fails + 1)); }
+
 check "e-stop exits 2" 2 -- "$sim" --config "$cfg" --json --inject 20:estop=1 posture
 python3 - "$tmp/out" <<'PY' || fails=$((fails + 1))
 import json, sys
