@@ -359,8 +359,43 @@ def test_rt_fallback():
     return True
 
 
+def test_safe_state_saved_map():
+    print("# --safe-state from a broken config: the hardware map saved at the last start")
+    state = tempfile.mkdtemp(prefix="test-chaird-state-")
+    old = os.environ.get("STATE_DIRECTORY")
+    os.environ["STATE_DIRECTORY"] = state
+    try:
+        c = Chair("safemap")
+    finally:
+        if old is None:
+            del os.environ["STATE_DIRECTORY"]
+        else:
+            os.environ["STATE_DIRECTORY"] = old
+    try:
+        check(c.wait_for(lambda l: l == "READY=1") is not None, "READY=1 sent")
+        saved = os.path.join(state, "hardware-map.yaml")
+        check(os.path.exists(saved), "the daemon saved its hardware map at start")
+        rc, took = c.stop()
+        check(rc == 0, "exit 0 (rc %d)" % rc)
+        env = dict(os.environ, STATE_DIRECTORY=state)
+        with open(c.config, "a") as f:
+            f.write("mqtt: { colour: red }\n")
+        r = subprocess.run([CHAIRD, "--safe-state", "--config", c.config], capture_output=True, text=True, env=env)
+        check(r.returncode == 0 and "mqtt.colour" in r.stderr,
+              "an unknown mqtt key: reported, ignored, exit 0 (%d)" % r.returncode)
+        with open(c.config, "a") as f:
+            f.write("hardware: [\n")
+        r = subprocess.run([CHAIRD, "--safe-state", "--config", c.config], capture_output=True, text=True, env=env)
+        check(r.returncode == 2 and "saved hardware map" in r.stderr,
+              "a config that does not parse: the saved map, exit 2 (%d)" % r.returncode)
+    finally:
+        c.close()
+        shutil.rmtree(state, ignore_errors=True)
+
+
 def main():
     test_cli()
+    test_safe_state_saved_map()
     test_notify_watchdog()
     test_sigterm_during_session()
     test_sighup()
