@@ -309,10 +309,11 @@ static void type_range(const cyaml_schema_value_t *v, double *lo, double *hi) {
         }
 }
 
-/* Strict: the whole text is a decimal integer (an optional sign, digits). */
+/* Strict: the whole text is a decimal integer (an optional sign, digits; no
+ * leading zero, which libcyaml's strtoll would read as octal). */
 static bool parse_integer(const char *s, double *ret) {
         const char *d = s + (*s == '-' || *s == '+');
-        if (!*d || strspn(d, "0123456789") != strlen(d))
+        if (!*d || strspn(d, "0123456789") != strlen(d) || (d[0] == '0' && d[1]))
                 return false;
         *ret = strtod(s, NULL);
         return true;
@@ -398,7 +399,7 @@ static void check_number(struct vcheck *c, const struct chair_yaml_node *node, c
                 double f;
                 vfail(c, node, node->path, "invalid value '%s': expected %s in %s..%s%s", node->value,
                       integer ? "an integer" : "a number", fmt_num(lo, a, sizeof(a)), fmt_num(hi, b, sizeof(b)),
-                      integer && parse_number(node->value, &f) ? " (no fractions or exponents)" : "");
+                      integer && parse_number(node->value, &f) ? " (decimal digits: no fractions, exponents or leading zeros)" : "");
                 return;
         }
         /* Written so that NaN fails too; the value is quoted as written.  libcyaml

@@ -308,6 +308,8 @@ static void test_broken_files(void **state) {
                 { "bad-programs-dir.yaml", 3, 5, "programs[1]", "no such directory" },
                 { "bad-programs-null.yaml", 3, 4, "programs[1]", "must be a directory path" },
                 { "bad-empty-section.yaml", 1, 1, "control", "empty value" },
+                { "bad-heater-sensor.yaml", 4, 5, "hardware.outputs.heater",
+                  "a heater needs a temperature sensor (hardware.inputs.heater_temp)" },
         };
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -372,28 +374,30 @@ static void test_strict_numbers(void **state) {
                 "control:\n"
                 "  rate_hz: 500abc\n"           /* 2 */
                 "  max_missed_ticks: 5.9\n"     /* 3 */
+                "  cpu: 010\n"                  /* 4 */
                 "safety:\n"
-                "  max_session_min: 30.5\n"     /* 5 */
-                "  default_session_min: 1e308\n" /* 6 */
-                "  heater_max_c: 1e308\n"       /* 7 */
-                "  stall_s: fast\n"             /* 8 */
-                "  occupancy_required: maybe\n" /* 9 */
+                "  max_session_min: 30.5\n"     /* 6 */
+                "  default_session_min: 1e308\n" /* 7 */
+                "  heater_max_c: 1e308\n"       /* 8 */
+                "  stall_s: fast\n"             /* 9 */
+                "  occupancy_required: maybe\n" /* 10 */
                 "mqtt:\n"
-                "  port: -1\n"                  /* 11 */
-                "  keepalive: 0x10\n";          /* 12 */
+                "  port: -1\n"                  /* 12 */
+                "  keepalive: 0x10\n";          /* 13 */
         static const struct {
                 uint32_t line;
                 const char *path, *message;
         } want[] = {
                 { 2, "control.rate_hz", "invalid value '500abc': expected an integer in 50..5000" },
-                { 3, "control.max_missed_ticks", "invalid value '5.9': expected an integer in 1..1000 (no fractions" },
-                { 5, "safety.max_session_min", "invalid value '30.5': expected an integer in 1..30 (no fractions" },
-                { 6, "safety.default_session_min", "invalid value '1e308': expected an integer in 1..30" },
-                { 7, "safety.heater_max_c", "out of range: 1e308 (allowed 30..50)" },
-                { 8, "safety.stall_s", "invalid value 'fast': expected a number in 0.05..5" },
-                { 9, "safety.occupancy_required", "invalid value 'maybe': expected true or false" },
-                { 11, "mqtt.port", "out of range: -1 (allowed 1..65535)" },
-                { 12, "mqtt.keepalive", "invalid value '0x10': expected an integer in 5..3600" },
+                { 3, "control.max_missed_ticks", "invalid value '5.9': expected an integer in 1..1000 (decimal digits: no fractions" },
+                { 4, "control.cpu", "invalid value '010': expected an integer in -1..1023 (decimal digits: no fractions, exponents or leading zeros)" },
+                { 6, "safety.max_session_min", "invalid value '30.5': expected an integer in 1..30 (decimal digits: no fractions" },
+                { 7, "safety.default_session_min", "invalid value '1e308': expected an integer in 1..30" },
+                { 8, "safety.heater_max_c", "out of range: 1e308 (allowed 30..50)" },
+                { 9, "safety.stall_s", "invalid value 'fast': expected a number in 0.05..5" },
+                { 10, "safety.occupancy_required", "invalid value 'maybe': expected true or false" },
+                { 12, "mqtt.port", "out of range: -1 (allowed 1..65535)" },
+                { 13, "mqtt.keepalive", "invalid value '0x10': expected an integer in 5..3600" },
         };
         char path[] = "/tmp/test-config-XXXXXX";
         struct chair_errors e = { 0 };

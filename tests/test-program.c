@@ -251,7 +251,7 @@ static void test_strict_values(void **state) {
                 uint32_t line, column;
                 const char *path, *message;
         } want[] = {
-                { 6, 5, "steps[0].duration_s", "invalid value '30.9': expected an integer in 5..1800 (no fractions" },
+                { 6, 5, "steps[0].duration_s", "invalid value '30.9': expected an integer in 5..1800 (decimal digits: no fractions" },
                 { 7, 5, "steps[0].intensity", "invalid value '2.9': expected an integer in 1..5" },
                 { 9, 5, "steps[1].duration_s", "invalid value 'two minutes': expected an integer in 5..1800" },
                 { 10, 21, "steps[1].airbags[1]",
