@@ -259,7 +259,8 @@ static int check_unknown_keys(const char *file, const struct chair_yaml_pos *pos
 
 /* "%g", but integral values in full (4294967295, not 4.29497e+09). */
 static const char *fmt_num(double v, char *buf, size_t size) {
-        if (v == (double) (int64_t) v && v > -1e16 && v < 1e16)
+        /* The range first: converting a double outside int64_t is undefined. */
+        if (v > -1e16 && v < 1e16 && v == (double) (int64_t) v)
                 snprintf(buf, size, "%" PRId64, (int64_t) v);
         else
                 snprintf(buf, size, "%g", v);
@@ -397,9 +398,14 @@ static void check_number(struct vcheck *c, const struct chair_yaml_node *node, c
         }
         if (!(integer ? parse_integer(node->value, &x) : parse_number(node->value, &x))) {
                 double f;
-                vfail(c, node, node->path, "invalid value '%s': expected %s in %s..%s%s", node->value,
-                      integer ? "an integer" : "a number", fmt_num(lo, a, sizeof(a)), fmt_num(hi, b, sizeof(b)),
-                      integer && parse_number(node->value, &f) ? " (decimal digits: no fractions, exponents or leading zeros)" : "");
+                const char *hint = integer && parse_number(node->value, &f) ?
+                        " (decimal digits: no fractions, exponents or leading zeros)" : "";
+                if (!integer && !row)   /* a float's own range says nothing useful */
+                        vfail(c, node, node->path, "invalid value '%s': expected a number", node->value);
+                else
+                        vfail(c, node, node->path, "invalid value '%s': expected %s in %s..%s%s", node->value,
+                              integer ? "an integer" : "a number", fmt_num(lo, a, sizeof(a)),
+                              fmt_num(hi, b, sizeof(b)), hint);
                 return;
         }
         /* Written so that NaN fails too; the value is quoted as written.  libcyaml
