@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,8 +92,14 @@ int chair_hwmap_save(const struct chair_config *cfg, const char *dir) {
         return r;
 }
 
-/* Errors of the full config: reported, but they do not stop a safe state. */
-static int report_ignored(const char *config_path, struct chair_errors *errs, char **state_dir) {
+static bool same_place(const struct chair_error *a, const struct chair_error *b) {
+        return a->line == b->line && a->column == b->column && strcmp(a->file, b->file) == 0 &&
+               strcmp(a->path, b->path) == 0;
+}
+
+/* Errors of the full config: reported, but they do not stop a safe state.
+ * What the hardware load reported already (errs from FIRST on) is not repeated. */
+static int report_ignored(const char *config_path, struct chair_errors *errs, size_t first, char **state_dir) {
         struct chair_errors all = { 0 };
         struct chair_config *cfg = NULL;
         int r = 0;
@@ -100,7 +107,12 @@ static int report_ignored(const char *config_path, struct chair_errors *errs, ch
         chair_config_load_lenient(config_path, &all, &cfg);
         for (size_t i = 0; i < all.n && r == 0; i++) {
                 const struct chair_error *e = &all.v[i];
+                bool dup = false;
                 if (e->warning || e->note)
+                        continue;
+                for (size_t j = first; j < errs->n && !dup; j++)
+                        dup = same_place(e, &errs->v[j]);
+                if (dup)
                         continue;
                 if (chair_errors_warn(errs, e->file, e->line, e->column, e->path, "%s (ignored by --safe-state)",
                                       e->message) < 0)
@@ -135,13 +147,15 @@ int chair_safe_state(const char *config_path, struct chair_errors *errs, enum ch
         int r;
 
         *from = CHAIR_SAFE_FROM_NOTHING;
-        r = report_ignored(config_path, errs, &state_dir);
-        if (r < 0)
-                return r;
-
+        size_t first = errs->n;
         r = chair_config_load_hardware(config_path, errs, &hw);
         if (r == -ENOMEM)
                 goto out;
+        int k = report_ignored(config_path, errs, first, &state_dir);
+        if (k < 0) {
+                r = k;
+                goto out;
+        }
         if (r == 0) {
                 *from = CHAIR_SAFE_FROM_CONFIG;
         } else {
