@@ -85,12 +85,12 @@ steps:
 class Chair:
     """One chaird process with its own config, notify socket and log file."""
 
-    def __init__(self, name, args=(), scale=1, wrapper=(), watchdog_usec=None, start=True):
+    def __init__(self, name, args=(), scale=1, wrapper=(), watchdog_usec=None, start=True, config=None):
         self.dir = tempfile.mkdtemp(prefix="test-chaird-" + name + "-")
         os.mkdir(os.path.join(self.dir, "programs"))
         self.config = os.path.join(self.dir, "chaird.yaml")
         with open(self.config, "w") as f:
-            f.write(CONFIG.format(scale=scale))
+            f.write(config if config is not None else CONFIG.format(scale=scale))
         self.write_program("relax", PROGRAM.format(id="relax", name="Relax"))
         self.sock_path = os.path.join(self.dir, "notify")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -393,8 +393,27 @@ def test_safe_state_saved_map():
         shutil.rmtree(state, ignore_errors=True)
 
 
+def test_graceful_fit():
+    print("# a chair without recline and airbags starts with the shipped programs that fit")
+    shipped = os.path.join(os.environ["CHAIRD_SOURCE_ROOT"], "config", "programs")
+    config = CONFIG.format(scale=1).replace("    pump: {}\n", "").replace("    valve-lumbar-left: {}\n", "")
+    config = config.replace("programs: [programs]", "programs: [%s]" % shipped)
+    c = Chair("fit", config=config)
+    try:
+        check(c.wait_for(lambda l: l == "READY=1") is not None, "READY=1 sent")
+        out = c.output()
+        check("program 'posture' skipped: it needs pump" in out, "a skipped program is named with its part")
+        check("4 programs" not in out and "3 programs" in out, "started with the 3 programs that fit")
+        rc, took = c.stop()
+        check(rc == 0, "exit 0 (rc %d)" % rc)
+        check(c.dumped().get("programs") == "3", "3 programs in use at exit")
+    finally:
+        c.close()
+
+
 def main():
     test_cli()
+    test_graceful_fit()
     test_safe_state_saved_map()
     test_notify_watchdog()
     test_sigterm_during_session()
