@@ -820,6 +820,19 @@ static int parse_int(const char *what, const char *s, int lo, int hi) {
         return (int) v;
 }
 
+/* intensity, speed: an integer; the range (1..5) is the daemon's to check, so
+ * its message is the one the owner sees.  Not an integer at all: say the range
+ * here (it used to say 0..100). */
+static int parse_level(const char *what, const char *s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (!*s || *end || v < -100 || v > 100) {
+                fprintf(stderr, "chairctl: %s must be an integer 1..5 (or +1..+4, -1..-4 for a change)\n", what);
+                exit(EXIT_USAGE);
+        }
+        return (int) v;
+}
+
 static bool parse_onoff(const char *s) {
         if (!strcmp(s, "on") || !strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes"))
                 return true;
@@ -840,9 +853,9 @@ static json_object *build_start(int argc, char **argv) {
                 if (!strcmp(a, "--minutes") && v)
                         json_object_object_add(c, "minutes", json_object_new_int(parse_int("minutes", v, 1, 1000))), i++;
                 else if (!strcmp(a, "--intensity") && v)
-                        json_object_object_add(c, "intensity", json_object_new_int(parse_int("intensity", v, 1, 5))), i++;
+                        json_object_object_add(c, "intensity", json_object_new_int(parse_level("intensity", v))), i++;
                 else if (!strcmp(a, "--speed") && v)
-                        json_object_object_add(c, "speed", json_object_new_int(parse_int("speed", v, 1, 5))), i++;
+                        json_object_object_add(c, "speed", json_object_new_int(parse_level("speed", v))), i++;
                 else if (!strcmp(a, "--focus") && v)
                         json_object_object_add(c, "focus", json_object_new_string(v)), i++;
                 else if (!strcmp(a, "--switch"))
@@ -893,14 +906,9 @@ static json_object *build_set(int argc, char **argv) {
                         if (v[0] == '+' || v[0] == '-') {
                                 char key[32];
                                 snprintf(key, sizeof(key), "%s_delta", k);
-                                int d = parse_int(k, v, -4, 4);
-                                if (d == 0) {
-                                        fprintf(stderr, "chairctl: %s: a change must be +1..+4 or -1..-4\n", k);
-                                        exit(EXIT_USAGE);
-                                }
-                                json_object_object_add(c, key, json_object_new_int(d));
+                                json_object_object_add(c, key, json_object_new_int(parse_level(k, v)));
                         } else
-                                json_object_object_add(c, k, json_object_new_int(parse_int(k, v, 1, 5)));
+                                json_object_object_add(c, k, json_object_new_int(parse_level(k, v)));
                 }
                 else {
                         fprintf(stderr, "chairctl: set: unknown key \"%s\" (intensity, speed, heat, focus)\n", k);
