@@ -153,7 +153,13 @@ struct evbuf {
         struct chair_event *v;
         size_t n;
         uint64_t now;
+        size_t cmds_left;               /* commands after the one being applied (their results need room) */
 };
+
+/* Room for k more events besides one result per command still to come. */
+static bool ev_room(const struct evbuf *b, size_t k) {
+        return b->n + k + b->cmds_left + 1 <= CHAIR_MAX_EVENTS_PER_TICK;
+}
 
 static struct chair_event *ev_push(struct evbuf *b, enum chair_event_kind k) {
         /* The caller's array holds CHAIR_MAX_EVENTS_PER_TICK; commands per tick
@@ -225,6 +231,10 @@ static enum chair_err cmd_start(struct chair_ctl *c, const struct chair_cmd *cmd
         int16_t from = c->seq.prog_index;
 
         if (chair_seq_active(&c->seq) && !switching)
+                return CHAIR_ERR_BUSY;
+        /* A switch reports four events and its result; a burst of switches in
+         * one tick must not crowd out the results of the commands after it. */
+        if (switching && !ev_room(b, 4))
                 return CHAIR_ERR_BUSY;
         if (chair_safety_stopping(&c->safety) || c->in.estop)
                 return CHAIR_ERR_FAULT_ACTIVE;
@@ -720,8 +730,10 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
         }
         emit_faults(c, &b);
 
-        for (size_t i = 0; i < n_cmds; i++)
+        for (size_t i = 0; i < n_cmds; i++) {
+                b.cmds_left = n_cmds - i - 1;
                 apply_cmd(c, &cmds[i], &b);
+        }
 
         occupancy(c, &b, dt);
         if (c->seq.phase == CHAIR_SEQ_PAUSED && c->seq.paused_s > MAX_PAUSE_S)

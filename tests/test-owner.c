@@ -189,6 +189,33 @@ static void test_switch(void **state) {
         rig_free(r);
 }
 
+/* A burst of switches in one tick: every command still gets its result. */
+static void test_switch_burst_keeps_results(void **state) {
+        struct rig *r = running("short", NULL);
+        struct chair_cmd c[CHAIR_MAX_EVENTS_PER_TICK];
+        size_t results = 0, busy = 0;
+
+        for (size_t i = 0; i < CHAIR_MAX_EVENTS_PER_TICK; i++) {
+                chair_cmd_init(&c[i], CHAIR_ACTION_START);
+                c[i].program = (int16_t) (i % 2);
+                c[i].switch_program = true;
+                c[i].token = (uint32_t) i + 1;
+        }
+        for (size_t n = 1; n <= CHAIR_MAX_EVENTS_PER_TICK; n *= 2) {
+                results = busy = 0;
+                rig_tick(r, c, n);
+                for (size_t i = 0; i < r->n_ev; i++)
+                        if (r->ev[i].kind == CHAIR_EVENT_RESULT) {
+                                results++;
+                                busy += r->ev[i].result.err == CHAIR_ERR_BUSY;
+                        }
+                assert_int_equal(results, n);
+                assert_true(busy < n || n == CHAIR_MAX_EVENTS_PER_TICK);
+                assert_int_equal(r->st.state, CHAIR_STATE_RUNNING);
+        }
+        rig_free(r);
+}
+
 static void test_lock_needs_pin(void **state) {
         struct rig *r = rig_new(NULL);
         struct chair_cmd c = cmd(CHAIR_ACTION_LOCK);
@@ -394,6 +421,7 @@ int main(void) {
                 cmocka_unit_test(test_extend),
                 cmocka_unit_test(test_skip),
                 cmocka_unit_test(test_switch),
+                cmocka_unit_test(test_switch_burst_keeps_results),
                 cmocka_unit_test(test_lock_needs_pin),
                 cmocka_unit_test(test_lock_refuses_all_but_stop_pause),
                 cmocka_unit_test(test_unlock_backoff),
