@@ -746,7 +746,8 @@ int chair_report_discovery(const struct chair_config *cfg, const struct chair_pr
         add_str(c, "command_topic", set);
         add_str(c, "payload_on", "{\"action\":\"set\",\"heat\":true}");
         add_str(c, "payload_off", "{\"action\":\"set\",\"heat\":false}");
-        add_str(c, "value_template", "{{ 'ON' if value_json.heat.on else 'OFF' }}");
+        /* the owner's setting (heat.wanted); heat.on also says whether it may heat right now */
+        add_str(c, "value_template", "{{ 'ON' if value_json.heat.wanted else 'OFF' }}");
         add_str(c, "state_on", "ON");
         add_str(c, "state_off", "OFF");
         add_str(c, "icon", "mdi:heat-wave");

@@ -293,6 +293,8 @@ def test_state(tmp):
                   "intensity when idle: %r" % render(cm["intensity"]["value_template"], s))
             check(render(cm["focus"]["value_template"], s) in cm["focus"]["options"], "focus option")
             check(render(cm["recline"]["value_template"], s) in cm["recline"]["options"], "recline option")
+            paused = dict(s, heat={"on": False, "wanted": True})
+            check(render(cm["heat"]["value_template"], paused) == "ON", "heat switch shows the owner's setting")
             import jinja2 as j
             unlock = j.Environment().from_string(cm["child_lock"]["command_template"]).render(value="UNLOCK", code="0123")
             check(json.loads(unlock) == {"action": "unlock", "pin": "0123"}, "lock template: %r" % unlock)
