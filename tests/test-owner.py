@@ -238,6 +238,16 @@ def test_lock(tmp):
         H.expect_reply(b, {"action": "unlock", "pin": "2468"}, "invalid_value")
         H.expect_reply(b, {"action": "unlock", "pin": "97531"})
         c2.stop()
+        with open(os.path.join(cred, "owner-pin"), "w") as f:
+            f.write("12ab\n")
+        c2.start(env={"CREDENTIALS_DIRECTORY": cred})
+        try:
+            rc = c2.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc not in (None, 0) and "owner-pin credential must be 4 to 8 digits" in c2.logtext(),
+              "a bad owner-pin credential stops the start: rc %r" % rc)
+        check("12ab" not in c2.logtext(), "the bad credential echoed in the log")
 
         # the config key, strictly
         with open(c2.cfg) as f:
