@@ -6,7 +6,6 @@
  * number belongs gets an error reply instead of a chair doing something else
  * than the owner asked for.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "command.h"
 #include "config.h"
 #include "program.h"
+#include "suggest.h"
 
 static const char *const err_codes[_CHAIR_ERR_COUNT] = {
         [CHAIR_OK] = "ok",
@@ -166,90 +166,6 @@ static enum chair_err get_int(json_object *o, const char *key, int lo, int hi, i
         return CHAIR_OK;
 }
 
-/* ---- "did you mean ...?" ---- */
-
-#define SUGGEST_MAX_LEN 64
-
-/* Edit distance of a and b ignoring case (Levenshtein, one row); strings
- * longer than SUGGEST_MAX_LEN are never close. */
-static unsigned distance(const char *a, const char *b) {
-        size_t na = strlen(a), nb = strlen(b);
-        unsigned row[SUGGEST_MAX_LEN + 1];
-
-        if (na > SUGGEST_MAX_LEN || nb > SUGGEST_MAX_LEN)
-                return UINT32_MAX / 2;
-        for (size_t j = 0; j <= nb; j++)
-                row[j] = (unsigned) j;
-        for (size_t i = 1; i <= na; i++) {
-                unsigned diag = row[0];
-                row[0] = (unsigned) i;
-                for (size_t j = 1; j <= nb; j++) {
-                        unsigned up = row[j];
-                        unsigned cost = tolower((unsigned char) a[i - 1]) != tolower((unsigned char) b[j - 1]);
-                        unsigned best = diag + cost;
-                        if (up + 1 < best)
-                                best = up + 1;
-                        if (row[j - 1] + 1 < best)
-                                best = row[j - 1] + 1;
-                        row[j] = best;
-                        diag = up;
-                }
-        }
-        return row[nb];
-}
-
-/* Close enough to be a typo: the same letters in another case, or at most a
- * third of the word's letters (and at most 3) wrong. */
-static bool close_enough(const char *typed, const char *cand, unsigned *score) {
-        size_t n = strlen(cand);
-        unsigned limit = n / 3 < 3 ? (unsigned) (n / 3) : 3;
-        unsigned d = distance(typed, cand);
-
-        if (limit < 1)
-                limit = 1;
-        *score = d;
-        return d <= limit;
-}
-
-/* ", did you mean \"x\"?" for the closest of cands, or "" when none is close. */
-static const char *suggest(const char *typed, const char *const *cands, size_t n, char *buf, size_t size) {
-        const char *best = NULL;
-        unsigned best_d = UINT32_MAX;
-
-        for (size_t i = 0; typed && i < n; i++) {
-                unsigned d;
-                if (cands[i] && close_enough(typed, cands[i], &d) && d < best_d) {
-                        best = cands[i];
-                        best_d = d;
-                }
-        }
-        if (!best)
-                return "";
-        snprintf(buf, size, "; did you mean \"%s\"?", best);
-        return buf;
-}
-
-/* The program whose id or name is closest to typed, by its id. */
-static const char *suggest_program(const char *typed, const struct chair_programs *progs, char *buf, size_t size) {
-        const char *best = NULL;
-        unsigned best_d = UINT32_MAX;
-
-        for (size_t i = 0; typed && progs && i < progs->n; i++) {
-                const char *names[2] = { progs->v[i].id, progs->v[i].name };
-                for (int k = 0; k < 2; k++) {
-                        unsigned d;
-                        if (names[k] && close_enough(typed, names[k], &d) && d < best_d) {
-                                best = progs->v[i].id;
-                                best_d = d;
-                        }
-                }
-        }
-        if (!best)
-                return "";
-        snprintf(buf, size, "; did you mean \"%s\"?", best);
-        return buf;
-}
-
 static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                                    const struct chair_programs *progs, struct chair_cmd *cmd,
                                    char *msg, size_t msg_size) {
@@ -288,11 +204,11 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                                             "program must be a string (a program id)");
                         const char *id = json_object_get_string(val);
                         int idx = progs ? chair_programs_find(progs, id) : -ENOENT;
-                        char hint[SUGGEST_MAX_LEN + 32];
+                        char hint[CHAIR_SUGGEST_MAX_LEN + 32];
                         if (idx < 0)
                                 return fail(CHAIR_ERR_UNKNOWN_PROGRAM, msg, msg_size,
                                             "no program \"%.64s\"%s", id,
-                                            suggest_program(id, progs, hint, sizeof(hint)));
+                                            chair_suggest_program(id, progs, hint, sizeof(hint)));
                         cmd->program = (int16_t) idx;
                         break;
                 }
@@ -326,13 +242,13 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                         if (!json_object_is_type(val, json_type_string) ||
                             (v = chair_landmark_from_name(json_object_get_string(val))) < 0) {
                                 const char *lm[_CHAIR_LM_COUNT];
-                                char hint[SUGGEST_MAX_LEN + 32];
+                                char hint[CHAIR_SUGGEST_MAX_LEN + 32];
                                 for (int i = 0; i < _CHAIR_LM_COUNT; i++)
                                         lm[i] = chair_landmark_name(i);
                                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
                                             "focus must be a landmark (C7, T10, T12, L1..L5, S1) or null%s",
                                             json_object_is_type(val, json_type_string)
-                                                    ? suggest(json_object_get_string(val), lm, _CHAIR_LM_COUNT,
+                                                    ? chair_suggest(json_object_get_string(val), lm, _CHAIR_LM_COUNT,
                                                               hint, sizeof(hint))
                                                     : "");
                         }
@@ -354,11 +270,11 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                         if (!json_object_is_type(val, json_type_string) ||
                             (v = chair_recline_from_name(json_object_get_string(val))) < 0) {
                                 static const char *const pos[] = { "upright", "relax", "zero-gravity" };
-                                char hint[SUGGEST_MAX_LEN + 32];
+                                char hint[CHAIR_SUGGEST_MAX_LEN + 32];
                                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
                                             "position must be upright, relax or zero-gravity%s",
                                             json_object_is_type(val, json_type_string)
-                                                    ? suggest(json_object_get_string(val), pos, 3, hint, sizeof(hint))
+                                                    ? chair_suggest(json_object_get_string(val), pos, 3, hint, sizeof(hint))
                                                     : "");
                         }
                         cmd->recline = (int8_t) v;

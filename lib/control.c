@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "childlock.h"
 #include "config.h"
 #include "control.h"
 #include "counters.h"
@@ -21,9 +22,6 @@
 #define MAX_DT_S 0.1
 /* A session paused for longer than this ends. */
 #define MAX_PAUSE_S (10 * 60)
-/* Child lock (design C3): this many wrong PINs in a row block unlock for UNLOCK_BLOCK_NS. */
-#define UNLOCK_MAX_FAILURES 5
-#define UNLOCK_BLOCK_NS (60ull * 1000000000ull)
 /* A recline part within this of a preset's position is "at" the preset: wider
  * than the position loop's deadband (lib/shaping.c RECLINE_DEADBAND). */
 #define RECLINE_AT_PRESET 0.03f
@@ -58,10 +56,7 @@ struct chair_ctl {
         enum chair_recline idle_recline;
         enum chair_recline idle_target;     /* ...and where it went, kept after it arrived */
 
-        /* Child lock (design C3). */
-        bool locked;
-        uint8_t unlock_failures;
-        uint64_t unlock_blocked_until_ns;
+        struct chair_lock lock;         /* child lock (design C3) */
         bool occupant_away;             /* occupant_left reported, occupant_returned not yet */
         uint8_t backrest_pct, legrest_pct;   /* reported positions, moved by >= 1 % */
 
@@ -136,7 +131,7 @@ struct chair_ctl *chair_ctl_free(struct chair_ctl *c) {
 int chair_ctl_set_locked(struct chair_ctl *c, bool locked) {
         if (locked && !chair_pin_valid(c->cfg->owner.pin))
                 return -EINVAL;
-        c->locked = locked;
+        c->lock.locked = locked;
         return 0;
 }
 
@@ -330,47 +325,21 @@ static enum chair_err cmd_skip(struct chair_ctl *c, struct evbuf *b, int32_t *de
         return CHAIR_OK;
 }
 
-/* Constant-time compare: how long a wrong PIN takes must not tell which digit
- * was wrong. */
-static bool pin_equal(const char *want, const char *given) {
-        size_t nw = strlen(want), ng = strnlen(given, CHAIR_PIN_MAX + 1);
-        unsigned diff = (unsigned) (nw ^ ng);
-        for (size_t i = 0; i < CHAIR_PIN_MAX; i++) {
-                char a = i < nw ? want[i] : 0, g = i < ng ? given[i] : 0;
-                diff |= (unsigned) (unsigned char) (a ^ g);
-        }
-        return diff == 0;
-}
-
 static enum chair_err cmd_lock(struct chair_ctl *c, struct evbuf *b) {
-        if (!chair_pin_valid(c->cfg->owner.pin))
-                return CHAIR_ERR_INVALID_VALUE;
-        if (!c->locked) {
-                c->locked = true;
+        bool changed;
+        enum chair_err e = chair_lock_on(&c->lock, c->cfg->owner.pin, &changed);
+        if (changed)
                 ev_simple(b, CHAIR_EVENT_LOCKED);
-        }
-        return CHAIR_OK;
+        return e;
 }
 
 static enum chair_err cmd_unlock(struct chair_ctl *c, const struct chair_cmd *cmd, struct evbuf *b,
                                  int32_t *detail) {
-        if (c->unlock_blocked_until_ns > b->now) {
-                *detail = (int32_t) ((c->unlock_blocked_until_ns - b->now + 999999999ull) / 1000000000ull);
-                return CHAIR_ERR_RATE_LIMITED;
-        }
-        if (!chair_pin_valid(c->cfg->owner.pin) || !pin_equal(c->cfg->owner.pin, cmd->pin)) {
-                if (++c->unlock_failures >= UNLOCK_MAX_FAILURES) {
-                        c->unlock_failures = 0;
-                        c->unlock_blocked_until_ns = b->now + UNLOCK_BLOCK_NS;
-                }
-                return CHAIR_ERR_INVALID_VALUE;
-        }
-        c->unlock_failures = 0;
-        if (c->locked) {
-                c->locked = false;
+        bool changed;
+        enum chair_err e = chair_lock_off(&c->lock, c->cfg->owner.pin, cmd->pin, b->now, &changed, detail);
+        if (changed)
                 ev_simple(b, CHAIR_EVENT_UNLOCKED);
-        }
-        return CHAIR_OK;
+        return e;
 }
 
 static enum chair_err cmd_set(struct chair_ctl *c, const struct chair_cmd *cmd) {
@@ -493,7 +462,7 @@ static void apply_cmd(struct chair_ctl *c, const struct chair_cmd *cmd, struct e
         enum chair_err err = CHAIR_OK;
         int32_t detail = 0;
 
-        if (c->locked && !chair_action_allowed_locked(cmd->action)) {
+        if (!chair_lock_allows(&c->lock, cmd->action)) {
                 ev_result(b, cmd, CHAIR_ERR_LOCKED, 0);
                 return;
         }
@@ -893,7 +862,7 @@ void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st) {
         st->recline_target = session ? (s->owner_recline != CHAIR_RECLINE_KEEP ? s->owner_recline : s->recline)
                                      : c->idle_target;
         st->recline = recline_state(c);
-        st->locked = c->locked;
+        st->locked = c->lock.locked;
         st->focus = session ? s->focus : -1;
         st->occupied = c->in.occupied;
         st->faults = c->safety.latched;
