@@ -314,7 +314,8 @@ static enum chair_err cmd_extend(struct chair_ctl *c, const struct chair_cmd *cm
 static enum chair_err cmd_skip(struct chair_ctl *c, struct evbuf *b, int32_t *detail) {
         struct chair_seq *s = &c->seq;
 
-        if (s->phase != CHAIR_SEQ_RUNNING && s->phase != CHAIR_SEQ_PAUSED)
+        /* the steps are laid out once the scan is done: before, there is no step to skip */
+        if (s->phase != CHAIR_SEQ_RUNNING && !(s->phase == CHAIR_SEQ_PAUSED && s->resume_phase == CHAIR_SEQ_RUNNING))
                 return CHAIR_ERR_NOT_RUNNING;
         if (s->step + 1u >= s->prog->n_steps) {
                 *detail = 1;

@@ -145,6 +145,14 @@ static void test_skip(void **state) {
         assert_true(rig_run_until(r, 30, is_idle));
         assert_int_equal(r->sessions_ended, 1);
         assert_int_equal(rig_cmd(r, &c), CHAIR_ERR_NOT_RUNNING);
+
+        /* during the scan (also paused in it) there is no step to skip yet */
+        assert_int_equal(rig_start(r, "short"), CHAIR_OK);
+        assert_int_equal(r->st.state, CHAIR_STATE_SCANNING);
+        assert_int_equal(rig_cmd(r, &c), CHAIR_ERR_NOT_RUNNING);
+        struct chair_cmd pause = cmd(CHAIR_ACTION_PAUSE);
+        assert_int_equal(rig_cmd(r, &pause), CHAIR_OK);
+        assert_int_equal(rig_cmd(r, &c), CHAIR_ERR_NOT_RUNNING);
         rig_free(r);
 }
 
