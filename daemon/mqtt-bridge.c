@@ -36,7 +36,6 @@
 struct pending {
         bool used;
         uint32_t token;
-        enum chair_action action;
         uint64_t at_us;
         char id[CHAIR_CMD_ID_MAX];
         char *response_topic;
@@ -323,7 +322,6 @@ static void on_set(struct chaird_mqtt *b, const struct chair_mqtt_message *m) {
                 return;
         }
         p->token = token;
-        p->action = cmd.action;
         if (cmd.action == CHAIR_ACTION_START && cmd.profile[0] && h)
                 chaird_history_expect_profile(h, token, cmd.profile);
         log_info("Command %s queued (token %u)", chair_action_name(cmd.action), token);
