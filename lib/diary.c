@@ -354,8 +354,11 @@ void chair_diary_suggest(const struct chair_usage_record *log, size_t n, const c
                         n_combos++;
                 }
                 struct combo *c = &combos[k];
-                double age_days = (double) (now - u->start) / DAY_S;
-                c->w[bucket(u->pain_before - u->pain_after)] += pow(0.5, age_days / CHAIR_DIARY_HALF_LIFE_DAYS);
+                /* Whole periods: the sessions of the last 30 days weigh the same (so
+                 * their median is the plain one the reason quotes), each older
+                 * period half as much as the one after it. */
+                double periods = floor((double) (now - u->start) / DAY_S / CHAIR_DIARY_HALF_LIFE_DAYS);
+                c->w[bucket(u->pain_before - u->pain_after)] += pow(0.5, periods);
                 long m = lround(u->minutes);
                 c->minutes[m < 1 ? 1 : m > CHAIR_CMD_MAX_MINUTES ? CHAIR_CMD_MAX_MINUTES : m]++;
                 c->sessions++;

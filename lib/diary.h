@@ -30,7 +30,7 @@ struct json_object;
 #define CHAIR_DIARY_AFTER_WINDOW_S (60 * 60)    /* an "after" is given while the session ends or up to 60 min later */
 #define CHAIR_DIARY_MIN_RATED 3                 /* rated sessions before any suggestion */
 #define CHAIR_DIARY_MIN_COMBO 2                 /* rated sessions of one setting before it can be suggested */
-#define CHAIR_DIARY_HALF_LIFE_DAYS 30.0         /* a session's weight halves every 30 days of age */
+#define CHAIR_DIARY_HALF_LIFE_DAYS 30.0         /* a session's weight halves for every full 30 days of age */
 #define CHAIR_DIARY_TREND 3                     /* sessions compared for the worsening flag */
 #define CHAIR_DIARY_PROGRAMS_MAX 32             /* programs listed in a history */
 #define CHAIR_DIARY_COMBOS_MAX 128              /* settings compared by a suggestion */
