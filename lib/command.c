@@ -15,6 +15,7 @@
 
 #include "command.h"
 #include "config.h"
+#include "diary.h"
 #include "program.h"
 
 static const char *const err_codes[_CHAIR_ERR_COUNT] = {
@@ -34,6 +35,8 @@ static const char *const err_codes[_CHAIR_ERR_COUNT] = {
         [CHAIR_ERR_INTERNAL] = "internal",
         [CHAIR_ERR_OCCUPIED] = "occupied",
         [CHAIR_ERR_UNKNOWN_PROFILE] = "unknown_profile",
+        [CHAIR_ERR_NO_SESSION] = "no_session",
+        [CHAIR_ERR_NO_SUGGESTION] = "no_suggestion",
 };
 
 static const char *const err_messages[_CHAIR_ERR_COUNT] = {
@@ -53,6 +56,8 @@ static const char *const err_messages[_CHAIR_ERR_COUNT] = {
         [CHAIR_ERR_INTERNAL] = "internal error",
         [CHAIR_ERR_OCCUPIED] = "the seat must be empty for the self-test",
         [CHAIR_ERR_UNKNOWN_PROFILE] = "no profile with this name",
+        [CHAIR_ERR_NO_SESSION] = "no session to rate in this rating's time window",
+        [CHAIR_ERR_NO_SUGGESTION] = "the pain diary has no suggestion yet",
 };
 
 static const char *const action_names[_CHAIR_ACTION_COUNT] = {
@@ -66,6 +71,9 @@ static const char *const action_names[_CHAIR_ACTION_COUNT] = {
         [CHAIR_ACTION_SELF_TEST] = "self_test",
         [CHAIR_ACTION_DIAG] = "diag",
         [CHAIR_ACTION_FORGET_PROFILE] = "forget_profile",
+        [CHAIR_ACTION_RATE] = "rate",
+        [CHAIR_ACTION_HISTORY] = "history",
+        [CHAIR_ACTION_SUGGEST] = "suggest",
 };
 
 const char *chair_err_code(enum chair_err e) {
@@ -97,6 +105,11 @@ enum {
         K_FOCUS = 1 << 5,
         K_POSITION = 1 << 6,
         K_PROFILE = 1 << 7,
+        K_PAIN = 1 << 8,           /* pain diary: rate, history, suggest */
+        K_PHASE = 1 << 9,
+        K_ZONE = 1 << 10,
+        K_DAYS = 1 << 11,
+        K_START = 1 << 12,
 };
 
 static const unsigned action_keys[_CHAIR_ACTION_COUNT] = {
@@ -104,6 +117,9 @@ static const unsigned action_keys[_CHAIR_ACTION_COUNT] = {
         [CHAIR_ACTION_SET] = K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS,
         [CHAIR_ACTION_RECLINE] = K_POSITION,
         [CHAIR_ACTION_FORGET_PROFILE] = K_PROFILE,
+        [CHAIR_ACTION_RATE] = K_PAIN | K_PHASE | K_ZONE | K_PROFILE,
+        [CHAIR_ACTION_HISTORY] = K_PROFILE | K_DAYS,
+        [CHAIR_ACTION_SUGGEST] = K_PROFILE | K_START,
 };
 
 static const struct {
@@ -113,6 +129,8 @@ static const struct {
         { "program", K_PROGRAM },   { "minutes", K_MINUTES }, { "intensity", K_INTENSITY },
         { "speed", K_SPEED },       { "heat", K_HEAT },       { "focus", K_FOCUS },
         { "position", K_POSITION }, { "profile", K_PROFILE },
+        { "pain", K_PAIN },         { "phase", K_PHASE },     { "zone", K_ZONE },
+        { "days", K_DAYS },         { "start", K_START },
 };
 
 static unsigned key_bit(const char *k) {
@@ -239,6 +257,37 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                         memcpy(cmd->profile, name, n + 1);
                         break;
                 }
+                case K_PAIN:
+                        e = get_int(val, key, 0, CHAIR_DIARY_PAIN_MAX, &v, msg, msg_size);
+                        if (e)
+                                return e;
+                        cmd->pain = (int8_t) v;
+                        break;
+                case K_PHASE:
+                        if (!json_object_is_type(val, json_type_string) ||
+                            (v = chair_diary_phase_from_name(json_object_get_string(val))) < 0)
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                                            "phase must be \"before\", \"after\" or \"auto\"");
+                        cmd->phase = (int8_t) v;
+                        break;
+                case K_ZONE:
+                        if (!json_object_is_type(val, json_type_string) ||
+                            !chair_diary_zone_valid(json_object_get_string(val)))
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                                            "zone must be a lower-back landmark: L1, L2, L3, L4, L5 or S1");
+                        snprintf(cmd->zone, sizeof(cmd->zone), "%s", json_object_get_string(val));
+                        break;
+                case K_DAYS:
+                        e = get_int(val, key, 1, CHAIR_CMD_MAX_DAYS, &v, msg, msg_size);
+                        if (e)
+                                return e;
+                        cmd->days = (uint16_t) v;
+                        break;
+                case K_START:
+                        if (!json_object_is_type(val, json_type_boolean))
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "start must be true or false");
+                        cmd->start = json_object_get_boolean(val);
+                        break;
                 case K_POSITION:
                         if (!json_object_is_type(val, json_type_string) ||
                             (v = chair_recline_from_name(json_object_get_string(val))) < 0)
@@ -253,6 +302,8 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "start needs \"program\" (or \"profile\")");
         if (action == CHAIR_ACTION_FORGET_PROFILE && !(seen & K_PROFILE))
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "forget_profile needs \"profile\"");
+        if (action == CHAIR_ACTION_RATE && (seen & (K_PAIN | K_PHASE)) != (K_PAIN | K_PHASE))
+                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "rate needs \"pain\" (0..10) and \"phase\"");
         if (action == CHAIR_ACTION_RECLINE && !(seen & K_POSITION))
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "recline needs \"position\"");
         if (action == CHAIR_ACTION_SET && !seen)
