@@ -799,6 +799,10 @@ bool chair_persist_profiles_dirty(const struct chair_persist *p) {
         return p->dirty[FILE_PROFILES];
 }
 
+bool chair_persist_usage_dirty(const struct chair_persist *p) {
+        return p->dirty[FILE_USAGE];
+}
+
 bool chair_persist_dirty(const struct chair_persist *p) {
         for (int f = 0; f < _FILE_COUNT; f++)
                 if (p->dirty[f])

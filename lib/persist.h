@@ -127,6 +127,8 @@ int chair_persist_save(struct chair_persist *p, bool force);
 bool chair_persist_dirty(const struct chair_persist *p);
 /* profiles.json alone: true while a change to the profiles is not on disk yet. */
 bool chair_persist_profiles_dirty(const struct chair_persist *p);
+/* usage.json alone (the pain diary's ratings live there). */
+bool chair_persist_usage_dirty(const struct chair_persist *p);
 
 /* Counters: the persisted totals.  set replaces them (marks dirty). */
 const struct chair_counters *chair_persist_counters(const struct chair_persist *p);

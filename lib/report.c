@@ -155,6 +155,23 @@ int chair_report_reply(const char *id_json, enum chair_err err, const char *mess
         return finish(o, ret);
 }
 
+int chair_report_reply_data(const char *id_json, struct json_object *data, char **ret) {
+        if (!ret || !data) {
+                json_object_put(data);
+                return -EINVAL;
+        }
+        json_object *o = json_object_new_object();
+        json_object *id = parse_id(id_json);
+        if (id)
+                add(o, "id", id);
+        add(o, "ok", json_object_new_boolean(true));
+        struct json_object_iter it;
+        json_object_object_foreachC(data, it)
+                add(o, it.key, json_object_get(it.val));
+        json_object_put(data);
+        return finish(o, ret);
+}
+
 int chair_report_event(const struct chair_event *ev, const struct chair_programs *progs,
                        double wall_s, char **ret) {
         if (!ev || !ret)
