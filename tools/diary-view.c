@@ -72,7 +72,7 @@ int diary_view_table(FILE *f, struct json_object *reply) {
                 return 0;
         }
         fprintf(f, "\n%-16s %-20s %4s %3s %4s %6s %5s %6s %4s   %-23s\n", "date", "program", "min", "int", "heat",
-                "before", "after", "change", "zone", "0    2    4    6    8   10");
+                "before", "after", "change", "zone", " 0   2   4   6   8  10");
         for (size_t i = 0; i < n; i++) {
                 struct json_object *s = json_object_array_get_idx(sessions, i);
                 char when[32], hm[8];
@@ -163,8 +163,8 @@ int diary_view_suggestion(FILE *f, struct json_object *reply) {
         if (!program)
                 fprintf(f, "No suggestion yet. %s\n", str_of(s, "reason", ""));
         else
-                fprintf(f, "Suggestion: %s for %d minutes at intensity %d, heat %s\n%s\n", program,
-                        int_of(s, "minutes", 0), int_of(s, "intensity", 0),
+                fprintf(f, "Suggestion: %s for %d minute%s at intensity %d, heat %s\n%s\n", program,
+                        int_of(s, "minutes", 0), int_of(s, "minutes", 0) == 1 ? "" : "s", int_of(s, "intensity", 0),
                         json_object_get_boolean(member(s, "heat")) ? "on" : "off", str_of(s, "reason", ""));
         return 0;
 }
