@@ -112,8 +112,8 @@ def test_diary(tmp):
                 wait_idle(b)
         rated = [e for e in (H.payload_json(m) for m in events.collect(200, 3)) if e.get("event") == "rated"]
         check(len(rated) == 4 and rated[0]["phase"] == "before" and rated[0]["pending"] is False and
-              rated[1]["phase"] == "after" and rated[1]["change"] == -4 and rated[1]["program"] == "lumbar-relief" and
-              rated[2]["pending"] is True and rated[2]["zone"] == "L4" and rated[3]["change"] == -1,
+              rated[1]["phase"] == "after" and rated[1].get("change") == -4 and rated[1]["program"] == "lumbar-relief" and
+              rated[2]["pending"] is True and rated[2].get("zone") == "L4" and rated[3].get("change") == -1,
               "rated events: %r" % rated)
 
         # two rated sessions: no suggestion yet
