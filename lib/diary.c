@@ -338,14 +338,15 @@ void chair_diary_suggest(const struct chair_usage_record *log, size_t n, const c
         for (size_t i = 0; i < n; i++) {
                 const struct chair_usage_record *u = &log[i];
                 if (!chair_diary_rated(u) || !chair_diary_of_profile(u, profile) || u->intensity < 1 ||
-                    u->start > now || !lim->progs || chair_programs_find(lim->progs, u->program) < 0)
+                    u->start > now)
                         continue;
                 unsigned k = 0;
                 while (k < n_combos && !(strcmp(combos[k].program, u->program) == 0 &&
                                          combos[k].intensity == u->intensity && combos[k].heat == u->heat))
                         k++;
                 if (k == n_combos) {
-                        if (k == CHAIR_DIARY_COMBOS_MAX)
+                        /* checked once per setting: a program gone from the chair is left out */
+                        if (k == CHAIR_DIARY_COMBOS_MAX || !lim->progs || chair_programs_find(lim->progs, u->program) < 0)
                                 continue;
                         memset(&combos[k], 0, sizeof(combos[k]));
                         combos[k].program = u->program;
@@ -358,7 +359,7 @@ void chair_diary_suggest(const struct chair_usage_record *log, size_t n, const c
                  * their median is the plain one the reason quotes), each older
                  * period half as much as the one after it. */
                 double periods = floor((double) (now - u->start) / DAY_S / CHAIR_DIARY_HALF_LIFE_DAYS);
-                c->w[bucket(u->pain_before - u->pain_after)] += pow(0.5, periods);
+                c->w[bucket(u->pain_before - u->pain_after)] += ldexp(1.0, -(int) fmin(periods, 1000));
                 long m = lround(u->minutes);
                 c->minutes[m < 1 ? 1 : m > CHAIR_CMD_MAX_MINUTES ? CHAIR_CMD_MAX_MINUTES : m]++;
                 c->sessions++;
