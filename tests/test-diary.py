@@ -83,7 +83,14 @@ def play(b, env, i, session):
     ok(ctl(b, "rate", "after", str(after), "--profile", "anna", env=env), "rate after")
 
 
+# usage.json as chaird wrote it before the diary (version 1): it must load and stay.
+USAGE_V1 = {"version": 1, "sessions": [{"start": 1700000000, "program": "posture", "minutes": 10.0,
+                                         "ended": "completed", "profile": "anna"}]}
+
+
 def test_diary(tmp):
+    with open(os.path.join(tmp, "usage.json"), "w") as f:
+        json.dump(USAGE_V1, f)
     b = H.Broker(tmp).start()
     c = H.Chair(tmp, b, time_scale=TIME_SCALE).start()
     env = H.ctl_env(b, tmp)
@@ -160,6 +167,8 @@ def test_diary(tmp):
             usage = json.load(f)
         check(usage["version"] == 2 and sum(1 for s in usage["sessions"] if "pain_after" in s) == 8,
               "usage.json: %r" % usage)
+        check(usage["sessions"][0] == USAGE_V1["sessions"][0], "the version 1 record: %r" % usage["sessions"][0])
+        check("corrupt" not in c.logtext(), "the version 1 file was refused: %s" % c.logtext()[-2000:])
         lumbar_minutes = [s["minutes"] for s in usage["sessions"] if s["program"] == "lumbar-relief"]
         c = H.Chair(tmp, b, time_scale=TIME_SCALE).start()
         H.wait_online(b)
@@ -190,7 +199,7 @@ def test_diary(tmp):
             usage = json.load(f)
         check(not any("pain_before" in s or "pain_after" in s or "zone" in s for s in usage["sessions"]),
               "ratings left after forget_profile: %r" % usage)
-        check(len(usage["sessions"]) == 10, "usage records stay: %d" % len(usage["sessions"]))
+        check(len(usage["sessions"]) == 11, "usage records stay: %d" % len(usage["sessions"]))
     finally:
         if events:
             events.close()
