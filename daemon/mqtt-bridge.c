@@ -146,6 +146,9 @@ static void publish_diag(struct chaird_mqtt *b) {
         b->diag.config_hash = b->cfg->hash;
         b->diag.loop = (struct chair_diag_loop) {
                 .rate_hz = ls.rate_hz, .ticks = ls.ticks, .missed = ls.missed,
+                .late_ticks = ls.late_ticks, .max_late_us = ls.max_late_us, .max_stale_us = ls.max_stale_us,
+                .overruns = ls.overruns, .output_cuts = ls.output_cuts, .events_dropped = ls.events_dropped,
+                .max_stall_ms = ls.max_stall_ms,
                 .p50_us = ls.p50_us, .p99_us = ls.p99_us, .max_us = ls.max_us,
                 .p50_1m_us = ls.p50_1m_us, .p99_1m_us = ls.p99_1m_us, .max_1m_us = ls.max_1m_us,
                 .policy = policy_name(ls.policy), .priority = ls.priority,

@@ -61,6 +61,7 @@ static const cyaml_schema_field_t iio_fields[] = {
         CYAML_FIELD_INT("device", OPT, struct chair_iio_binding, device),
         CYAML_FIELD_INT("channel", OPT, struct chair_iio_binding, channel),
         CYAML_FIELD_UINT("rate_hz", OPT, struct chair_iio_binding, rate_hz),
+        CYAML_FIELD_UINT("max_age_ms", OPT, struct chair_iio_binding, max_age_ms),
         CYAML_FIELD_END,
 };
 
@@ -71,6 +72,7 @@ static const cyaml_schema_field_t output_fields[] = {
         CYAML_FIELD_FLOAT("safe", OPT, struct chair_output_config, safe),
         CYAML_FIELD_FLOAT("max", OPT, struct chair_output_config, max),
         CYAML_FIELD_FLOAT("slew_per_s", OPT, struct chair_output_config, slew_per_s),
+        CYAML_FIELD_FLOAT("max_on_s", OPT, struct chair_output_config, max_on_s),
         CYAML_FIELD_END,
 };
 
@@ -236,6 +238,7 @@ static const cyaml_schema_field_t control_fields[] = {
         CYAML_FIELD_INT("rt_priority", OPT, control_sect_t, rt_priority),
         CYAML_FIELD_INT("cpu", OPT, control_sect_t, cpu),
         CYAML_FIELD_UINT("max_missed_ticks", OPT, control_sect_t, max_missed_ticks),
+        CYAML_FIELD_UINT("max_stall_ms", OPT, control_sect_t, max_stall_ms),
         CYAML_FIELD_END,
 };
 
@@ -290,6 +293,7 @@ static const struct range top_ranges[] = {
         RC("control.rt_priority", NUM_I32, control.rt_priority, 0, 99),
         RC("control.cpu", NUM_I32, control.cpu, -1, 1023),
         RC("control.max_missed_ticks", NUM_U32, control.max_missed_ticks, 1, 1000),
+        RC("control.max_stall_ms", NUM_U32, control.max_stall_ms, 5, 10000),
         RC("safety.default_session_min", NUM_U32, safety.default_session_min, 1, 30),
         RC("safety.max_session_min", NUM_U32, safety.max_session_min, 1, 30),
         RC("safety.heater_max_c", NUM_FLOAT, safety.heater_max_c, 30, 50),
@@ -332,6 +336,7 @@ static const struct range output_ranges[] = {
         R("gpio.line", NUM_I32, struct chair_output_config, gpio.offset, 0, 1023),
         R("max", NUM_FLOAT, struct chair_output_config, max, 0, 1),
         R("slew_per_s", NUM_FLOAT, struct chair_output_config, slew_per_s, 0, 1000),
+        R("max_on_s", NUM_FLOAT, struct chair_output_config, max_on_s, 0.1, 7200),
 };
 
 static const struct range gpio_in_ranges[] = {
@@ -343,6 +348,7 @@ static const struct range iio_ranges[] = {
         R("device", NUM_I32, struct chair_iio_binding, device, 0, 1023),
         R("channel", NUM_I32, struct chair_iio_binding, channel, 0, 1023),
         R("rate_hz", NUM_U32, struct chair_iio_binding, rate_hz, 0, 5000),
+        R("max_age_ms", NUM_U32, struct chair_iio_binding, max_age_ms, 1, 60000),
 };
 
 /* Input bindings by key, for presence, ranges and line claims. */
@@ -516,6 +522,14 @@ static int mark_presence(struct chair_config *cfg, const struct chair_yaml_pos *
 }
 
 static int set_derived(struct chair_config *cfg, const struct chair_yaml_pos *pos) {
+        /* Replaced by max_stall_ms (design C2): still read so old files load, and
+         * alone it keeps its meaning as time (that many periods); the daemon warns. */
+        cfg->control.max_missed_ticks_set = chair_yaml_pos_has(pos, "control.max_missed_ticks");
+        if (cfg->control.max_missed_ticks_set && !chair_yaml_pos_has(pos, "control.max_stall_ms") &&
+            cfg->control.rate_hz > 0) {
+                uint64_t ms = (uint64_t) cfg->control.max_missed_ticks * 1000u / cfg->control.rate_hz;
+                cfg->control.max_stall_ms = (uint32_t) (ms < 5 ? 5 : ms > 10000 ? 10000 : ms);
+        }
         if (!chair_yaml_pos_has(pos, "mqtt.base_topic")) {
                 free(cfg->mqtt.base_topic);
                 if (asprintf(&cfg->mqtt.base_topic, "chaird/%s", cfg->chair.id ? cfg->chair.id : "chair") < 0)
@@ -813,6 +827,7 @@ void chair_config_set_defaults(struct chair_config *cfg) {
         cfg->control.rt_priority = 80;
         cfg->control.cpu = -1;
         cfg->control.max_missed_ticks = 5;
+        cfg->control.max_stall_ms = 50;
 
         cfg->safety.default_session_min = 15;
         cfg->safety.max_session_min = 30;

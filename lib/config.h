@@ -50,6 +50,7 @@ struct chair_iio_binding {
         int device;
         int channel;
         uint32_t rate_hz;          /* read rate if slower than the loop; 0 = every tick */
+        uint32_t max_age_ms;       /* older samples are a sensor fault; 0 = default (docs/config.md) */
         uint32_t line, column;
 };
 
@@ -61,6 +62,7 @@ struct chair_output_config {
         float safe;                /* logical safe value: 0 for everything but valves (0/1) */
         float max;                 /* magnitude limit 0..1 for the logical value, default 1 */
         float slew_per_s;          /* max change of the logical value per second; 0 = none */
+        float max_on_s;            /* dead-man: longest continuous time away from safe; 0 = default */
 };
 
 /* NTC thermistor conversion for the heater sensor. */
@@ -151,7 +153,9 @@ struct chair_config {
                 uint32_t rate_hz;          /* default 500; 50..5000 */
                 int rt_priority;           /* default 80; 0 = SCHED_OTHER; 1..99 */
                 int cpu;                   /* -1 = no pinning */
-                uint32_t max_missed_ticks; /* default 5 */
+                uint32_t max_missed_ticks; /* deprecated (read, warned about, unused) */
+                bool max_missed_ticks_set; /* the file still sets it: the daemon warns */
+                uint32_t max_stall_ms;     /* default 50: outputs stale longer = safe + loop_overrun */
         } control;
 
         struct {

@@ -11,6 +11,7 @@
 #include "safety.h"
 #include "sequencer.h"
 #include "shaping.h"
+#include "strtab.h"
 
 /* The carriage encoder has one channel: the direction of travel is taken from a
  * model of the motor's response to the drive (same lag as the motor's), so the
@@ -52,6 +53,7 @@ struct chair_ctl {
         enum chair_recline idle_recline;
 
         uint64_t ticks;
+        uint64_t events_dropped;
         enum chair_state state;
 
         struct chair_selftest selftest;
@@ -67,9 +69,7 @@ static const char *const state_names[_CHAIR_STATE_COUNT] = {
         [CHAIR_STATE_FAULT] = "fault",
 };
 
-const char *chair_state_name(enum chair_state s) {
-        return (unsigned) s < _CHAIR_STATE_COUNT ? state_names[s] : "unknown";
-}
+CHAIR_DEFINE_NAME(chair_state_name, enum chair_state, state_names, "unknown")
 
 const char *chair_end_reason_name(enum chair_end_reason r) {
         switch (r) {
@@ -118,13 +118,24 @@ struct evbuf {
         struct chair_event *v;
         size_t n;
         uint64_t now;
+        uint64_t *dropped;
 };
 
+/* The budget of control.h, checked where the events are made.  Raised and
+ * cleared once per fault; the kinds a command can cause are its result plus
+ * session_ended, program_switched and session_started. */
+_Static_assert(CHAIR_MAX_EVENTS_PER_TICK >= CHAIR_MAX_CMDS_PER_TICK * CHAIR_EVENTS_PER_CMD +
+                                            2 * _CHAIR_FAULT_COUNT + CHAIR_EVENTS_PER_TICK_SESSION,
+               "event budget too small for what one tick can produce");
+_Static_assert(CHAIR_EVENTS_PER_CMD >= 4, "a command's result and its consequences must fit");
+
 static struct chair_event *ev_push(struct evbuf *b, enum chair_event_kind k) {
-        /* The caller's array holds CHAIR_MAX_EVENTS_PER_TICK; commands per tick
-         * are limited so that results always fit (CHAIR_MAX_CMDS_PER_TICK). */
-        if (b->n >= CHAIR_MAX_EVENTS_PER_TICK)
+        if (b->n >= CHAIR_MAX_EVENTS_PER_TICK) {
+                /* Cannot happen within the budget; counted so it is never silent. */
+                if (b->dropped)
+                        (*b->dropped)++;
                 return NULL;
+        }
         struct chair_event *e = &b->v[b->n++];
         memset(e, 0, sizeof(*e));
         e->kind = k;
@@ -472,7 +483,7 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
                       const struct chair_cmd *cmds, size_t n_cmds,
                       struct chair_outputs *out, struct chair_event *ev) {
         const struct chair_config *cfg = c->cfg;
-        struct evbuf b = { .v = ev, .n = 0, .now = now_ns };
+        struct evbuf b = { .v = ev, .n = 0, .now = now_ns, .dropped = &c->events_dropped };
         struct chair_seq_out so;
         double dt = 0;
         uint32_t pulses = 0;
@@ -504,6 +515,10 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
         }
         emit_faults(c, &b);
 
+        if (n_cmds > CHAIR_MAX_CMDS_PER_TICK) {
+                c->events_dropped += n_cmds - CHAIR_MAX_CMDS_PER_TICK;   /* their results */
+                n_cmds = CHAIR_MAX_CMDS_PER_TICK;
+        }
         for (size_t i = 0; i < n_cmds; i++)
                 apply_cmd(c, &cmds[i], &b);
 
@@ -598,14 +613,20 @@ void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outpu
         c->state = current_state(c);
 }
 
-void chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out) {
-        chair_seq_abort(&c->seq);
-        chair_selftest_abort(&c->selftest, CHAIR_ST_ABORT_STOPPED);
+size_t chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out, struct chair_event *ev) {
+        struct evbuf b = { .v = ev, .n = 0, .now = c->last_ns, .dropped = &c->events_dropped };
+
+        /* The same ending as any other, so listeners hear it from the core
+         * (the daemon used to invent this event). */
+        end_session(c, &b, CHAIR_END_SHUTDOWN, true);
+        chair_seq_abort(&c->seq);   /* also a session that was already parking */
+        selftest_abort(c, &b, CHAIR_ST_ABORT_STOPPED);
         c->idle_recline = CHAIR_RECLINE_KEEP;
         chair_outputs_safe(c->cfg, &c->out);
         *out = c->out;
         chair_shaper_commit(&c->shaper, out);
         c->state = current_state(c);
+        return b.n;
 }
 
 void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st) {
@@ -638,6 +659,7 @@ void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st) {
         st->shoulder_mm = s->scanned ? s->body.shoulder_mm : 0;
         st->all_safe = chair_outputs_all_safe(c->cfg, &c->out);
         st->ticks = c->ticks;
+        st->events_dropped = c->events_dropped;
         st->out = c->out;
         st->in = c->in;
         st->self_testing = chair_selftest_running(&c->selftest);

@@ -18,6 +18,7 @@
 
 #include "command.h"
 #include "counters.h"
+#include "fault.h"
 #include "hal.h"
 #include "program.h"
 #include "selftest.h"
@@ -37,35 +38,7 @@ enum chair_state {
 
 const char *chair_state_name(enum chair_state s);   /* "idle", ... as in the MQTT state */
 
-/* Fault codes (design A4); a set of active faults is a bit mask of (1u << code). */
-enum chair_fault {
-        CHAIR_FAULT_ESTOP,
-        CHAIR_FAULT_HEATER_SENSOR,
-        CHAIR_FAULT_HEATER_OVERTEMP,
-        CHAIR_FAULT_ROLLER_STALL,
-        CHAIR_FAULT_TRAVEL_TIMEOUT,
-        CHAIR_FAULT_ENCODER_FAULT,
-        CHAIR_FAULT_PINCH,
-        CHAIR_FAULT_OVERPRESSURE,
-        CHAIR_FAULT_LOOP_OVERRUN,
-        CHAIR_FAULT_NOT_OCCUPIED,
-        CHAIR_FAULT_OBSTACLE,
-        CHAIR_FAULT_HAL_IO,
-        CHAIR_FAULT_MOTOR_STALL,   /* depth (retracting), backrest or legrest driven, position still */
-        _CHAIR_FAULT_COUNT,
-};
-
-const char *chair_fault_code(enum chair_fault f);       /* "estop", "heater_sensor", ... */
-const char *chair_fault_message(enum chair_fault f);
-int chair_fault_from_code(const char *s);
-/* The faults that stop the session, as a constant bit mask (the one place that
- * says which; others, like heater_sensor, only degrade it). */
-#define CHAIR_FAULTS_STOPPING \
-        ((1u << CHAIR_FAULT_ESTOP) | (1u << CHAIR_FAULT_ROLLER_STALL) | (1u << CHAIR_FAULT_TRAVEL_TIMEOUT) | \
-         (1u << CHAIR_FAULT_ENCODER_FAULT) | (1u << CHAIR_FAULT_PINCH) | (1u << CHAIR_FAULT_OVERPRESSURE) | \
-         (1u << CHAIR_FAULT_LOOP_OVERRUN) | (1u << CHAIR_FAULT_HAL_IO) | (1u << CHAIR_FAULT_MOTOR_STALL))
-/* Faults that stop the session (others, like heater_sensor, only degrade it). */
-bool chair_fault_is_stopping(enum chair_fault f);
+/* Fault codes, names and the stopping mask: lib/fault.h. */
 
 enum chair_end_reason {
         CHAIR_END_COMPLETED,       /* ran its full time */
@@ -112,7 +85,22 @@ struct chair_event {
         };
 };
 
-#define CHAIR_MAX_EVENTS_PER_TICK 16
+/*
+ * The per-tick event budget.  A tick takes at most CHAIR_MAX_CMDS_PER_TICK
+ * commands (callers pass no more; the RT loop leaves the rest in its ring for
+ * the next tick); each yields its result and at most CHAIR_EVENTS_PER_CMD - 1
+ * consequences (session_ended, program_switched, session_started); every fault
+ * can be raised and cleared once; and the session itself adds at most
+ * session_ended, step, scan_done and self_test.  The caller's array holds all
+ * of it, so nothing is ever dropped; should a change break the sum, the
+ * static assert in control.c fails the build, and at run time an event that
+ * does not fit is counted (chair_status.events_dropped) for the daemon to log.
+ */
+#define CHAIR_MAX_CMDS_PER_TICK 4
+#define CHAIR_EVENTS_PER_CMD 4
+#define CHAIR_EVENTS_PER_TICK_SESSION 4
+#define CHAIR_MAX_EVENTS_PER_TICK \
+        (CHAIR_MAX_CMDS_PER_TICK * CHAIR_EVENTS_PER_CMD + 2 * _CHAIR_FAULT_COUNT + CHAIR_EVENTS_PER_TICK_SESSION)
 
 /* What the owner and technician see; a POD copied out after each tick. */
 struct chair_status {
@@ -136,6 +124,7 @@ struct chair_status {
         float shoulder_mm;         /* last scan, 0 before any */
         bool all_safe;             /* every output at its safe value */
         uint64_t ticks;
+        uint64_t events_dropped;   /* events that did not fit the budget (a bug: logged) */
         struct chair_outputs out;
         struct chair_inputs in;
         bool self_testing;         /* a self-test runs (state reads idle meanwhile) */
@@ -153,7 +142,9 @@ struct chair_ctl *chair_ctl_free(struct chair_ctl *c);
 
 /*
  * One tick at time now_ns (monotonic, any epoch; must not go backwards).
- * Applies cmds in order, then computes out.  Appends at most
+ * Applies cmds in order (at most CHAIR_MAX_CMDS_PER_TICK; more is a caller
+ * bug: the extra ones are answered by nothing and counted as dropped events),
+ * then computes out.  Appends at most
  * CHAIR_MAX_EVENTS_PER_TICK events to ev (caller's array of that size) and
  * returns how many.  Never allocates, logs, locks or blocks.
  */
@@ -165,8 +156,11 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
  * out is rewritten to the safe values. */
 void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outputs *out);
 
-/* End any session because the process is shutting down; out becomes safe. */
-void chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out);
+/* End any session because the process is shutting down; out becomes safe.
+ * Appends its events to ev (an array of CHAIR_MAX_EVENTS_PER_TICK), as a step
+ * does: session_ended (reason shutdown) for a session still running, and the
+ * report of a self-test it aborted.  Returns how many. */
+size_t chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out, struct chair_event *ev);
 
 /* Swap the program set; only between sessions.  Returns -EBUSY while a session runs. */
 int chair_ctl_set_programs(struct chair_ctl *c, const struct chair_programs *progs);

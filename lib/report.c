@@ -422,6 +422,13 @@ int chair_report_diag(const struct chair_diag *d, char **ret) {
         add(loop, "rate_hz", json_object_new_int64(d->loop.rate_hz));
         add(loop, "ticks", json_object_new_int64((int64_t) d->loop.ticks));
         add(loop, "missed", json_object_new_int64((int64_t) d->loop.missed));
+        add(loop, "late_ticks", json_object_new_int64((int64_t) d->loop.late_ticks));
+        add(loop, "max_late_us", json_object_new_int64(d->loop.max_late_us));
+        add(loop, "max_stale_us", json_object_new_int64(d->loop.max_stale_us));
+        add(loop, "max_stall_ms", json_object_new_int64(d->loop.max_stall_ms));
+        add(loop, "overruns", json_object_new_int64((int64_t) d->loop.overruns));
+        add(loop, "output_cuts", json_object_new_int64((int64_t) d->loop.output_cuts));
+        add(loop, "events_dropped", json_object_new_int64((int64_t) d->loop.events_dropped));
         add(loop, "policy", str_or_null(d->loop.policy));
         add(loop, "priority", json_object_new_int(d->loop.priority));
         add(loop, "latency_us", latency(d->loop.p50_us, d->loop.p99_us, d->loop.max_us));

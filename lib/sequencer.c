@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "clamp.h"
 #include "config.h"
 #include "sequencer.h"
 
@@ -29,10 +30,6 @@ static const float recline_pos[_CHAIR_RECLINE_COUNT][2] = {
         [CHAIR_RECLINE_RELAX] = { 0.45f, 0.40f },
         [CHAIR_RECLINE_ZERO_GRAVITY] = { 0.80f, 0.70f },
 };
-
-static float clampf(float v, float lo, float hi) {
-        return v < lo ? lo : v > hi ? hi : v;
-}
 
 static float approach(float v, float target, float max_step) {
         if (v < target)
@@ -74,15 +71,15 @@ void chair_seq_start(struct chair_seq *s, const struct chair_config *cfg, const 
         s->speed = speed;
         s->heat = heat;
         s->focus = focus;
-        s->live_intensity = clampf(p->steps[0].intensity + (intensity - 3), 1, 5);
-        s->live_speed = clampf(p->steps[0].speed + (speed - 3), 1, 5);
+        s->live_intensity = chair_clampf(p->steps[0].intensity + (intensity - 3), 1, 5);
+        s->live_speed = chair_clampf(p->steps[0].speed + (speed - 3), 1, 5);
         s->scanned = false;
         s->phase = has_output(cfg, CHAIR_ACT_CARRIAGE) && cfg->hardware.inputs.carriage_home.set
                 ? CHAIR_SEQ_HOMING : CHAIR_SEQ_RETRACT;
 }
 
 static void finish_scan(struct chair_seq *s, const struct chair_config *cfg, float shoulder_mm) {
-        chair_body_from_shoulder(&cfg->hardware.geometry, clampf(shoulder_mm, 0, cfg->hardware.geometry.track_mm),
+        chair_body_from_shoulder(&cfg->hardware.geometry, chair_clampf(shoulder_mm, 0, cfg->hardware.geometry.track_mm),
                                  &s->body);
         s->scanned = true;
 }
@@ -143,8 +140,8 @@ static void step_zone(const struct chair_seq *s, const struct chair_config *cfg,
                 lo -= hi - track;
                 hi = track;
         }
-        z->from_mm = clampf(lo, 0, track);
-        z->to_mm = clampf(hi, 0, track);
+        z->from_mm = chair_clampf(lo, 0, track);
+        z->to_mm = chair_clampf(hi, 0, track);
 }
 
 static void blend(struct chair_setpoint *sp, const struct chair_setpoint *prev, float a) {
@@ -164,15 +161,15 @@ static void recline_targets(const struct chair_seq *s, const struct chair_config
         if (r == CHAIR_RECLINE_KEEP)
                 return;
         if (has_output(cfg, CHAIR_ACT_BACKREST))
-                out->backrest = clampf(recline_pos[r][0] + offset, 0, 1);
+                out->backrest = chair_clampf(recline_pos[r][0] + offset, 0, 1);
         if (has_output(cfg, CHAIR_ACT_LEGREST))
                 out->legrest = recline_pos[r][1];
 }
 
 static void run_step(struct chair_seq *s, const struct chair_config *cfg, double dt, struct chair_seq_out *out) {
         const struct chair_step *st = &s->prog->steps[s->step];
-        float want_i = clampf(st->intensity + (s->intensity - 3), 1, 5);
-        float want_s = clampf(st->speed + (s->speed - 3), 1, 5);
+        float want_i = chair_clampf(st->intensity + (s->intensity - 3), 1, 5);
+        float want_s = chair_clampf(st->speed + (s->speed - 3), 1, 5);
         struct chair_zone z;
 
         s->live_intensity = approach(s->live_intensity, want_i, LIVE_RATE_PER_S * (float) dt);

@@ -166,7 +166,10 @@ int chair_simrun(const struct chair_config *cfg_in, const struct chair_programs 
                         n_cmds++;
                         started = true;
                 }
-                while (next_inj < o->n_injects && inj[next_inj]->at_s <= t + 1e-12) {
+                /* A tick takes CHAIR_MAX_CMDS_PER_TICK commands; more at the same
+                 * instant wait for the next tick, as in the daemon's ring. */
+                while (next_inj < o->n_injects && inj[next_inj]->at_s <= t + 1e-12 &&
+                       !(inj[next_inj]->is_command && n_cmds >= CHAIR_MAX_CMDS_PER_TICK)) {
                         const struct chair_inject *x = inj[next_inj++];
                         if (x->is_command) {
                                 char id[CHAIR_CMD_ID_MAX], msg[256];
@@ -180,8 +183,7 @@ int chair_simrun(const struct chair_config *cfg_in, const struct chair_programs 
                                         goto out;
                                 }
                                 c.token = (uint32_t) next_inj;
-                                if (n_cmds < CHAIR_MAX_EVENTS_PER_TICK / 2)
-                                        cmds[n_cmds++] = c;
+                                cmds[n_cmds++] = c;
                         } else {
                                 chair_hal_sim_apply(hal, &x->change);
                                 if (x->change.key == CHAIR_SIM_ESTOP && x->change.b && !trigger_pending) {
@@ -192,6 +194,8 @@ int chair_simrun(const struct chair_config *cfg_in, const struct chair_programs 
                 }
 
                 chair_hal_read(hal, now, &in);
+                if (chair_hal_take_cut(hal))
+                        chair_ctl_raise(ctl, CHAIR_FAULT_OUTPUT_TIMEOUT, &out);
                 size_t n_ev = chair_ctl_step(ctl, now, &in, cmds, n_cmds, &out, ev);
                 chair_hal_write(hal, &out);
                 chair_ctl_status(ctl, &st);

@@ -182,6 +182,10 @@ static void vary_config(struct dst *d) {
         c->safety.occupancy_required = chance(d, 0.9);
         c->control.max_missed_ticks = (uint32_t) irange(d, 2, 10);
         c->control.rate_hz = chance(d, 0.5) ? 250 : 500;
+        /* The RT loop judges overruns by time (max_stall_ms); the harness keeps its
+         * own count of missed periods, the same bound in ticks (and the same random
+         * draws, so pinned seeds keep their meaning). */
+        c->control.max_stall_ms = c->control.max_missed_ticks * 1000u / c->control.rate_hz;
         c->hardware.sim.seed = d->o->seed;
         c->hardware.sim.body_height_cm = (float) urange(d, 140, 200);
         c->hardware.sim.ambient_c = (float) urange(d, 15, 30);
@@ -504,7 +508,7 @@ static bool caused(const struct dst *d, enum chair_fault f) {
         case CHAIR_FAULT_LOOP_OVERRUN:
                 return d->overrun_pending;
         default:
-                return false;   /* not_occupied, obstacle, hal_io: the harness never causes them */
+                return false;   /* hal_io, output_timeout: the harness never causes them */
         }
 }
 

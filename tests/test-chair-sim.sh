@@ -45,6 +45,22 @@ assert abs(d["faults"][0]["at_s"] - 20) < 0.01, d
 assert d["max_safe_reaction_ticks"] <= 1, d
 PY
 
+# The simulator provokes the faults a technician needs to see (issue 17).
+fault_of() {  # NAME EXPECTED-CODE INJECT... : exit 2 with that fault first
+        name=$1 code=$2
+        shift 2
+        check "$name" 2 -- "$sim" --config "$cfg" --json --minutes 2 "$@" lumbar-relief
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["result"]=="fault" and d["faults"][0]["code"]==sys.argv[2], d' \
+                "$tmp/out" "$code" || fails=$((fails + 1))
+}
+fault_of "injected overpressure" overpressure --inject 5:overpressure=seat
+fault_of "injected encoder noise" encoder_fault --inject 5:encoder_noise=50
+fault_of "injected broken home switch" roller_stall --inject 0:home_switch=0
+fault_of "injected worn carriage drive" travel_timeout --inject 100:carriage_speed=0.05
+check "injected overheated pad" 0 -- "$sim" --config "$cfg" --json --minutes 2 --inject 60:heater_c=55 lumbar-relief
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "heater_overtemp" in [f["code"] for f in d["faults"]] and d["result"]=="completed", d' \
+        "$tmp/out" || fails=$((fails + 1))
+
 check "--seconds stops early, exit 0" 0 -- "$sim" --config "$cfg" --json --seconds 30 lumbar-relief
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["result"]=="stopped" and abs(d["simulated_s"]-30)<0.01, d' "$tmp/out" || fails=$((fails + 1))
 

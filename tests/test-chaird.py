@@ -103,7 +103,10 @@ class Chair:
         env = dict(os.environ)
         for k in ("JOURNAL_STREAM", "WATCHDOG_PID", "WATCHDOG_USEC", "LISTEN_FDS"):
             env.pop(k, None)
-        env.update(NOTIFY_SOCKET=self.sock_path, CHAIRD_TEST_HOOKS="1", CHAIRD_TEST_DUMP=self.dump)
+        # Each chair its own state directory: one chaird per state directory.
+        self.state = os.path.join(self.dir, "state")
+        env.update(NOTIFY_SOCKET=self.sock_path, CHAIRD_TEST_HOOKS="1", CHAIRD_TEST_DUMP=self.dump,
+                   STATE_DIRECTORY=self.state)
         if watchdog_usec:
             env["WATCHDOG_USEC"] = str(watchdog_usec)
         self.log = open(self.log_path, "w")
@@ -325,6 +328,29 @@ def test_sighup():
         c.close()
 
 
+def test_sigterm_during_reload():
+    print("# SIGTERM while a reload reads a file that never ends")
+    c = Chair("reload-fifo", args=["--run", "relax"], scale=20)
+    try:
+        check(c.wait_for(lambda l: l == "READY=1") is not None, "READY=1 sent")
+        check(c.wait_for(lambda l: "relax" in l) is not None, "session running")
+        # A FIFO nobody writes: reading it blocks for ever (unless the loader
+        # refuses non-regular files, which is fine too: then it is quick).
+        os.mkfifo(os.path.join(c.dir, "programs", "zz.yaml"))
+        c.proc.send_signal(signal.SIGHUP)
+        check(c.wait_for(lambda l: l == "RELOADING=1") is not None, "RELOADING=1 on SIGHUP")
+        c.skip_seen()
+        # the main loop still runs: status updates keep coming while the worker is stuck
+        got = c.wait_for(lambda l: l.startswith("STATUS="), seconds=5)
+        check(got is not None, "the main loop goes on during the reload (%s)" % got)
+        rc, took = c.stop()
+        check(rc == 0, "exit 0 (rc %d)" % rc)
+        check(took < 2.0, "exited within 2 s of SIGTERM during the reload (%.2f s)" % took)
+        check(outputs_safe(c.dumped()), "outputs safe at exit")
+    finally:
+        c.close()
+
+
 def test_rt_fallback():
     print("# real-time fallback with RLIMIT_RTPRIO 0")
     prlimit = shutil.which("prlimit")
@@ -356,11 +382,55 @@ def test_rt_fallback():
     return True
 
 
+def test_single_instance():
+    print("# one chaird per chair")
+    c = Chair("single")
+    other = tempfile.mkdtemp(prefix="test-chaird-other-")
+    try:
+        check(c.wait_for(lambda l: l == "READY=1") is not None, "first chaird READY=1")
+        env = dict(os.environ)
+        for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
+            env.pop(k, None)
+        # the same config: same state directory, same chair on the same broker
+        env["STATE_DIRECTORY"] = c.state
+        r = subprocess.run([CHAIRD, "--config", c.config], env=env, capture_output=True, text=True, timeout=60)
+        names = "another chaird runs for this chair" in r.stderr and ("pid %d" % c.proc.pid) in r.stderr
+        check(r.returncode != 0 and names,
+              "a second chaird with the same state directory exits non-zero naming the first (rc %d: %s)"
+              % (r.returncode, r.stderr.strip().splitlines()[-1:]))
+        # another state directory, but the same chair id on the same broker
+        env["STATE_DIRECTORY"] = other
+        r = subprocess.run([CHAIRD, "--config", c.config], env=env, capture_output=True, text=True, timeout=60)
+        check(r.returncode != 0 and "another chaird runs for this chair" in r.stderr and "chair-daemon-test@" in r.stderr,
+              "a second chaird for the same chair id and broker exits non-zero (rc %d)" % r.returncode)
+        # the first is untouched: still running, still ticking, clean exit
+        check(c.proc.poll() is None, "the first chaird still runs")
+        c.skip_seen()
+        c.poll_messages(0.3)
+        rc, took = c.stop()
+        check(rc == 0, "the first chaird exits 0 on SIGTERM (rc %d)" % rc)
+        check(int(c.dumped().get("ticks", "0")) > 0, "the first chaird's loop ticked throughout")
+        # and once it is gone, a new one may start (the kernel dropped its locks)
+        env["STATE_DIRECTORY"] = c.state
+        p = subprocess.Popen([CHAIRD, "--config", c.config], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        time.sleep(1.0)
+        alive = p.poll() is None
+        p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate(timeout=30)
+        check(alive and p.returncode == 0, "after it exits, a new chaird starts (rc %s)" % p.returncode)
+    finally:
+        c.close()
+        shutil.rmtree(other, ignore_errors=True)
+
+
 def main():
     test_cli()
+    test_single_instance()
     test_notify_watchdog()
     test_sigterm_during_session()
     test_sighup()
+    test_sigterm_during_reload()
     test_rt_fallback()
     return verdict()
 

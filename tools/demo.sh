@@ -38,7 +38,7 @@ sed -e "s|^programs: \[programs\]|programs: [$top/config/programs]|" \
 # A desktop or VM without a real-time kernel can stall a thread for tens of
 # milliseconds; the demo tolerates 0.5 s of missed ticks instead of the shipped 10 ms.
 cat >> "$tmp/chaird.yaml" <<CONF
-control: { max_missed_ticks: 250 }
+control: { max_stall_ms: 500 }
 mqtt: { host: 127.0.0.1, port: $port, discovery: false }
 state_dir: $tmp
 CONF
