@@ -20,15 +20,6 @@
 /* Files change all the time while a session runs (counters); flash wears. */
 #define SAVE_PERIOD_US (60ull * 1000000ull)
 
-/* A pain rating held in memory until its session is written (lib/diary.h). */
-struct diary_rating {
-        bool set;
-        int8_t pain;
-        char zone[4];
-        char profile[CHAIR_PROFILE_NAME_MAX];   /* "" = fits any session */
-        int64_t at;
-};
-
 struct chaird_history {
         struct chaird *d;
         struct chair_persist *p;
@@ -44,10 +35,10 @@ struct chaird_history {
         uint8_t session_intensity;
         bool session_heat;
         float session_shoulder_mm;
-        struct diary_rating session_before, session_after;   /* the pain diary: rated while it runs */
-
-        /* A "before" given while idle, for the next start (CHAIR_DIARY_BEFORE_WAIT_S). */
-        struct diary_rating next_before;
+        /* The pain diary: ratings of the session under way, written with its
+         * record when it ends.  A "before" given while idle waits in the
+         * persistent state (chair_persist_pending_before()). */
+        struct chair_pending_rating session_before, session_after;
 
         /* a start naming a profile, waiting for its result */
         bool expecting;
@@ -140,16 +131,17 @@ static void session_started(struct chaird_history *h, const struct chair_event *
         h->session_intensity = st.intensity;
         h->session_heat = st.heat_on;
         h->session_shoulder_mm = 0;
-        h->session_after = (struct diary_rating) { 0 };
+        h->session_after = (struct chair_pending_rating) { 0 };
         /* A "before" waits for one start only, and not for ever. */
-        h->session_before = h->next_before.set && chair_diary_before_applies(h->next_before.at, h->session_start)
-                                    ? h->next_before : (struct diary_rating) { 0 };
-        h->next_before = (struct diary_rating) { 0 };
+        const struct chair_pending_rating *nb = chair_persist_pending_before(h->p);
+        h->session_before = nb->set && chair_diary_before_applies(nb->at, h->session_start)
+                                    ? *nb : (struct chair_pending_rating) { 0 };
+        chair_persist_set_pending_before(h->p, NULL);
 }
 
 /* The diary's part of the record of the session that just ended. */
 static void session_diary(struct chaird_history *h, struct chair_usage_record *u) {
-        const struct diary_rating *b = &h->session_before, *a = &h->session_after;
+        const struct chair_pending_rating *b = &h->session_before, *a = &h->session_after;
 
         u->end = (int64_t) time(NULL);
         u->intensity = (int8_t) (h->session_intensity >= 1 && h->session_intensity <= 5 ? h->session_intensity : 0);
@@ -166,7 +158,7 @@ static void session_diary(struct chaird_history *h, struct chair_usage_record *u
                 if (a->zone[0])
                         snprintf(u->zone, sizeof(u->zone), "%s", a->zone);
         }
-        h->session_before = h->session_after = (struct diary_rating) { 0 };
+        h->session_before = h->session_after = (struct chair_pending_rating) { 0 };
 }
 
 static void session_ended(struct chaird_history *h, const struct chair_event *ev) {
@@ -298,12 +290,12 @@ static void forget_diary(struct chaird_history *h, const char *name, bool sessio
                 chair_persist_usage_update(h->p, i, &u);
                 k++;
         }
-        if (strcmp(h->next_before.profile, name) == 0)
-                h->next_before = (struct diary_rating) { 0 };
+        if (strcmp(chair_persist_pending_before(h->p)->profile, name) == 0)
+                chair_persist_set_pending_before(h->p, NULL);
         if (session_theirs || strcmp(h->session_before.profile, name) == 0)
-                h->session_before = (struct diary_rating) { 0 };
+                h->session_before = (struct chair_pending_rating) { 0 };
         if (session_theirs || strcmp(h->session_after.profile, name) == 0)
-                h->session_after = (struct diary_rating) { 0 };
+                h->session_after = (struct chair_pending_rating) { 0 };
         if (k)
                 log_info("Removed the pain ratings of %u sessions of \"%s\"", k, name);
 }
@@ -397,7 +389,7 @@ enum chair_err chaird_history_rate(struct chaird_history *h, const struct chair_
         if (r < 0)
                 return CHAIR_ERR_NO_SESSION;
 
-        struct diary_rating rating = { .set = true, .pain = cmd->pain, .at = now.now };
+        struct chair_pending_rating rating = { .set = true, .pain = cmd->pain, .at = now.now };
         snprintf(rating.zone, sizeof(rating.zone), "%s", cmd->zone);
         snprintf(rating.profile, sizeof(rating.profile), "%s", cmd->profile);
         struct chair_usage_record cur = { .start = h->session_start };
@@ -405,7 +397,12 @@ enum chair_err chaird_history_rate(struct chaird_history *h, const struct chair_
 
         switch (r) {
         case CHAIR_DIARY_TO_NEXT:
-                h->next_before = rating;
+                chair_persist_set_pending_before(h->p, &rating);
+                /* On disk before the reply says ok: a restart before the start keeps it. */
+                if (save_now(h) < 0 && chair_persist_usage_dirty(h->p)) {
+                        snprintf(msg, msg_size, "the rating is kept but could not be saved yet; retrying every minute");
+                        return CHAIR_ERR_INTERNAL;
+                }
                 break;
         case CHAIR_DIARY_TO_CURRENT:
                 if (phase == CHAIR_DIARY_BEFORE)

@@ -45,6 +45,7 @@ struct chair_persist {
 
         struct chair_usage_record *usage;
         size_t n_usage, usage_cap;
+        struct chair_pending_rating pending_before;
 
         struct chair_profile profiles[CHAIR_PROFILES_MAX];
         unsigned n_profiles;
@@ -509,6 +510,21 @@ static struct json_object *usage_to_file(const struct chair_persist *p) {
          * the file rather than drop the ratings when it rewrites it. */
         if (r == 0 && o)
                 r |= chair_json_add(o, "version", json_object_new_int(CHAIR_USAGE_VERSION));
+        if (r == 0 && o && p->pending_before.set) {
+                const struct chair_pending_rating *b = &p->pending_before;
+                struct json_object *x = json_object_new_object();
+                if (!x)
+                        r = -ENOMEM;
+                else {
+                        r |= chair_json_add(x, "pain", json_object_new_int(b->pain));
+                        r |= chair_json_add(x, "at", json_object_new_int64(b->at));
+                        if (b->zone[0])
+                                r |= chair_json_add(x, "zone", json_object_new_string(b->zone));
+                        if (b->profile[0])
+                                r |= chair_json_add(x, "profile", json_object_new_string(b->profile));
+                        r |= chair_json_add(o, "pending_before", x);
+                }
+        }
         return file_with_array(o, "sessions", a, r);
 }
 
@@ -553,6 +569,19 @@ static int usage_from_file(struct chair_persist *p, struct json_object *o) {
                 r |= usage_diary_from_json(x, u);
                 u->minutes = (float) minutes;
                 p->n_usage++;
+        }
+        struct json_object *b;
+        if (r == 0 && json_object_object_get_ex(o, "pending_before", &b)) {
+                struct chair_pending_rating *pb = &p->pending_before;
+                int64_t pain = -1;
+                if (!json_object_is_type(b, json_type_object))
+                        return -EINVAL;
+                r |= get_int(b, "pain", 0, 10, &pain, true);
+                r |= get_int(b, "at", 0, INT64_MAX, &pb->at, true);
+                r |= get_str(b, "zone", pb->zone, sizeof(pb->zone), false);
+                r |= get_str(b, "profile", pb->profile, sizeof(pb->profile), false);
+                pb->pain = (int8_t) pain;
+                pb->set = r == 0;
         }
         return r ? -EINVAL : 0;
 }
@@ -634,6 +663,7 @@ static void reset_history(struct chair_persist *p) {
 }
 static void reset_usage(struct chair_persist *p) {
         p->n_usage = 0;
+        p->pending_before = (struct chair_pending_rating) { 0 };
 }
 static void reset_profiles(struct chair_persist *p) {
         p->n_profiles = 0;
@@ -905,6 +935,24 @@ int chair_persist_usage_update(struct chair_persist *p, size_t i, const struct c
         usage_copy(&p->usage[i], r);
         p->dirty[FILE_USAGE] = true;
         return 0;
+}
+
+const struct chair_pending_rating *chair_persist_pending_before(const struct chair_persist *p) {
+        return &p->pending_before;
+}
+
+void chair_persist_set_pending_before(struct chair_persist *p, const struct chair_pending_rating *r) {
+        struct chair_pending_rating b = { 0 };
+        if (r && r->set && r->pain >= 0 && r->pain <= 10) {
+                b = *r;
+                copy_str(b.zone, sizeof(b.zone), r->zone);
+                copy_str(b.profile, sizeof(b.profile), r->profile);
+                b.at = r->at < 0 ? 0 : r->at;
+        }
+        if (memcmp(&b, &p->pending_before, sizeof(b)) == 0)
+                return;
+        p->pending_before = b;
+        p->dirty[FILE_USAGE] = true;
 }
 
 const struct chair_usage_record *chair_persist_usage_all(const struct chair_persist *p, size_t *n) {

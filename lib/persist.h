@@ -74,6 +74,16 @@ struct chair_usage_record {
         char zone[4];              /* "L1".."S1" the owner rated, "" = none given */
 };
 
+/* A pain rating waiting for its session (lib/diary.h): a "before" given while
+ * idle, kept in usage.json ("pending_before") so a restart does not lose it. */
+struct chair_pending_rating {
+        bool set;
+        int8_t pain;               /* 0..10 */
+        char zone[4];              /* "" = none */
+        char profile[CHAIR_PROFILE_NAME_MAX];   /* "" = fits any session */
+        int64_t at;                /* Unix seconds it was given */
+};
+
 struct chair_profile {
         char name[CHAIR_PROFILE_NAME_MAX];      /* 1..31 bytes, no control characters */
         char program[CHAIR_PERSIST_PROGRAM_MAX];/* preferred program id, "" = none */
@@ -154,6 +164,9 @@ const struct chair_usage_record *chair_persist_usage_all(const struct chair_pers
 /* Replace record i (a rating added, a profile forgotten); strings truncated as
  * in add.  Returns 0, -ENOENT (no record i). */
 int chair_persist_usage_update(struct chair_persist *p, size_t i, const struct chair_usage_record *r);
+/* The pending "before" rating (set false: none); set marks usage.json dirty. */
+const struct chair_pending_rating *chair_persist_pending_before(const struct chair_persist *p);
+void chair_persist_set_pending_before(struct chair_persist *p, const struct chair_pending_rating *r);
 /* Minutes per local day and per program over the last CHAIR_USAGE_DAYS days up to now. */
 void chair_persist_usage_summary(const struct chair_persist *p, int64_t now, struct chair_usage_summary *s);
 

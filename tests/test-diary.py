@@ -68,12 +68,14 @@ def reply(b, cmd, code=None, corr="d1"):
     return H.expect_reply(b, cmd, code, corr=corr)
 
 
-def play(b, env, i, session):
+def play(b, env, i, session, between=None):
     program, intensity, heat, before, after = session
     # the odd ones rate "before" while idle (kept for the start), the even ones in the session's first minutes
     early = i % 2 == 1
     if early:
         ok(ctl(b, "rate", "before", str(before), "--zone", "L4", "--profile", "anna", env=env), "rate before, idle")
+        if between:
+            between()
     ok(ctl(b, "start", program, "--minutes", "1", "--intensity", str(intensity), "--heat", heat,
            "--profile", "anna", env=env), "start %s" % program)
     if not early:
@@ -133,8 +135,19 @@ def test_diary(tmp):
         r = ok(ctl(b, "suggest", "--profile", "anna", env=env), "chairctl suggest")
         check(r.stdout.startswith("No suggestion yet."), "chairctl suggest: %r" % r.stdout)
 
+        def restart():
+            # a "before" waiting for its start survives a restart (it is in usage.json)
+            nonlocal c
+            check(c.stop() == 0, "chaird did not exit cleanly")
+            with open(os.path.join(tmp, "usage.json")) as f:
+                pending = json.load(f).get("pending_before")
+            check(pending and pending["pain"] == SESSIONS[3][3] and pending["profile"] == "anna",
+                  "pending before in usage.json: %r" % pending)
+            c = H.Chair(tmp, b, time_scale=TIME_SCALE).start()
+            H.wait_online(b)
+
         for i, s in enumerate(SESSIONS[2:], 2):
-            play(b, env, i, s)
+            play(b, env, i, s, restart if i == 3 else None)
 
         # the history: per program the count and the median change
         r = reply(b, {"action": "history", "profile": "anna", "days": 90})
@@ -165,8 +178,8 @@ def test_diary(tmp):
         check(c.stop() == 0, "chaird did not exit cleanly")
         with open(os.path.join(tmp, "usage.json")) as f:
             usage = json.load(f)
-        check(usage["version"] == 2 and sum(1 for s in usage["sessions"] if "pain_after" in s) == 8,
-              "usage.json: %r" % usage)
+        check(usage["version"] == 2 and sum(1 for s in usage["sessions"] if "pain_after" in s) == 8 and
+              "pending_before" not in usage, "usage.json: %r" % usage)
         check(usage["sessions"][0] == USAGE_V1["sessions"][0], "the version 1 record: %r" % usage["sessions"][0])
         check("corrupt" not in c.logtext(), "the version 1 file was refused: %s" % c.logtext()[-2000:])
         lumbar_minutes = [s["minutes"] for s in usage["sessions"] if s["program"] == "lumbar-relief"]

@@ -591,7 +591,28 @@ static void test_usage_version1_loads(void **state) {
         assert_int_equal(u->end, 1700000900);
         assert_string_equal(u->zone, "L4");
         assert_false(chair_persist_usage(p, 1)->has_before);
+        assert_false(chair_persist_pending_before(p)->set);
+
+        /* a "before" waiting for its start is kept in usage.json too */
+        struct chair_pending_rating pb = { .set = true, .pain = 7, .zone = "S1", .profile = "anna", .at = 1700001000 };
+        chair_persist_set_pending_before(p, &pb);
+        assert_true(chair_persist_usage_dirty(p));
+        assert_int_equal(chair_persist_save(p, false), 0);
         chair_persist_free(p);
+        assert_int_equal(chair_persist_new(dir, &p), 0);
+        assert_int_equal(chair_persist_load(p, msg, sizeof(msg)), 0);
+        const struct chair_pending_rating *got = chair_persist_pending_before(p);
+        assert_true(got->set);
+        assert_int_equal(got->pain, 7);
+        assert_int_equal(got->at, 1700001000);
+        assert_string_equal(got->zone, "S1");
+        assert_string_equal(got->profile, "anna");
+        chair_persist_set_pending_before(p, NULL);
+        assert_int_equal(chair_persist_save(p, false), 0);
+        chair_persist_free(p);
+        char *text = read_file(dir, "usage.json");
+        assert_null(strstr(text, "pending_before"));
+        free(text);
 
         /* a version from the future, or a pain outside 0..10, is set aside */
         write_file(dir, "usage.json", "{\"version\": 3, \"sessions\": []}");
