@@ -145,6 +145,20 @@ static void test_windows(void **state) {
         assert_false(chair_diary_before_applies(NOW, NOW + CHAIR_DIARY_BEFORE_WAIT_S + 1));
         assert_false(chair_diary_before_applies(NOW, NOW - 3600));
 
+        /* the newest session of the profile, past a newer one of someone else's */
+        struct chair_usage_record two[3] = {
+                rec("posture", 2, false, -1, -1, 50 * 60, "anna"),         /* ended 35 min ago */
+                rec("lumbar-relief", 3, true, -1, -1, 40 * 60, "anna"),    /* ended 25 min ago */
+                rec("posture", 2, false, -1, -1, 25 * 60, "bob"),          /* ended 10 min ago */
+        };
+        struct chair_diary_now s2 = { .now = NOW, .log = two, .n_log = 3 };
+        ph = CHAIR_DIARY_AFTER;
+        assert_int_equal(chair_diary_place(&s2, &ph, "anna", &idx, msg, sizeof(msg)), CHAIR_DIARY_TO_RECORD);
+        assert_int_equal(idx, 1);
+        ph = CHAIR_DIARY_AFTER;
+        assert_int_equal(chair_diary_place(&s2, &ph, "", &idx, msg, sizeof(msg)), CHAIR_DIARY_TO_RECORD);
+        assert_int_equal(idx, 2);
+
         /* a record from before version 2: its end is start + minutes */
         struct chair_usage_record old = { .start = 1000, .minutes = 2.5f };
         assert_int_equal(chair_diary_end(&old), 1150);
