@@ -79,7 +79,8 @@ enum chair_diary_target {
 int chair_diary_place(const struct chair_diary_now *s, enum chair_diary_phase *phase, const char *profile,
                       size_t *ret_index, char *msg, size_t msg_size);
 
-/* A "before" rated at rated_at still applies to a session started at start. */
+/* A "before" rated at rated_at still applies to a session started at start: up to
+ * CHAIR_DIARY_BEFORE_WAIT_S later (and a minute earlier, for a clock that stepped). */
 bool chair_diary_before_applies(int64_t rated_at, int64_t start);
 
 /* Median of the changes (after − before) of n values in -10..10. */
