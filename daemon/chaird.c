@@ -39,8 +39,9 @@
 #include "program.h"
 #include "reload.h"
 #include "rtloop.h"
+#include "safe-state.h"
 
-#define DEFAULT_CONFIG "/etc/chaird/chaird.yaml"
+#define DEFAULT_CONFIG CHAIR_CONFIG_DEFAULT_PATH
 #define MAX_LISTENERS 4
 #define NSEC_PER_SEC CHAIR_NSEC_PER_SEC
 /* "last minute" latency: 7 cumulative copies 10 s apart cover 60..70 s */
@@ -330,8 +331,11 @@ static void programs_acknowledged(struct chaird *d, const struct chair_programs 
 static void log_errors(const struct chair_errors *errs) {
         for (size_t i = 0; i < errs->n; i++) {
                 const struct chair_error *e = &errs->v[i];
-                log_error("%s:%u:%u: %s: %s", e->file ? e->file : "?", e->line, e->column,
-                          e->path ? e->path : "", e->message ? e->message : "");
+                /* Warnings (a program skipped for a part the chair lacks, ...) and
+                 * notes (an override by id) are logged once, when the set loads. */
+                log_full(e->warning ? LOG_WARNING : e->note ? LOG_NOTICE : LOG_ERR, 0, NULL,
+                         "%s:%u:%u: %s: %s", e->file ? e->file : "?", e->line, e->column,
+                         e->path ? e->path : "", e->message ? e->message : "");
         }
 }
 
@@ -341,15 +345,16 @@ static void programs_reloaded(void *userdata, int r, struct chair_programs *p, s
 
         if (r < 0) {
                 log_errors(errs);
-                if (errs->n == 0)
+                if (chair_errors_count(errs) == 0)
                         log_error_errno(r, "Reloading programs failed");
                 log_error("reload failed with %zu error(s); keeping the current set of %zu programs",
-                          errs->n, d->programs_current->n);
+                          chair_errors_count(errs), d->programs_current->n);
                 chair_errors_clear(errs);
                 chair_programs_free(p);
                 sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
                 return;
         }
+        log_errors(errs);       /* warnings and notes of a good load */
         chair_errors_clear(errs);
         log_info("reloaded %zu programs; they take effect for the next session", p->n);
         sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
@@ -625,41 +630,6 @@ static int load_config(const char *path, struct chair_config **ret) {
         return r;
 }
 
-static int run_safe_state(void) {
-        struct chair_config *cfg = NULL;
-        struct chair_hal *hal = NULL;
-        struct chair_errors errs = { 0 };
-        int r;
-
-        r = load_config(arg_config, &cfg);
-        if (r < 0)
-                return r;
-
-        if (cfg->hardware.backend == CHAIR_BACKEND_LINUX) {
-                /* After a crash: open every output afresh and drive it safe, going on
-                 * past the ones that cannot be reached (each is reported), rather than
-                 * claiming the whole chair first and giving up at the first missing line. */
-                r = chair_hal_linux_safe_state(cfg, &errs);
-                log_errors(&errs);
-                chair_errors_clear(&errs);
-        } else {
-                r = chair_hal_new(cfg, &hal);
-                if (r >= 0) {
-                        int k = chair_hal_safe(hal);
-                        if (k < 0)
-                                r = log_error_errno(k, "Could not drive every output safe");
-                }
-        }
-
-        if (r < 0)
-                log_error_errno(r, "safe state incomplete");
-        else
-                log_info("every configured output driven to its safe value");
-        chair_hal_free(hal);
-        chair_config_free(cfg);
-        return r;
-}
-
 static int help(void) {
         printf("Usage: chaird [OPTIONS]\n\n"
                "Massage chair controller daemon.\n\n"
@@ -822,8 +792,10 @@ static int run(int argc, char *argv[]) {
                 r = chair_check_config(arg_config, stdout);
                 return r == 0 ? 0 : -EINVAL;
         }
-        if (arg_action == ACTION_SAFE_STATE)
-                return run_safe_state();
+        if (arg_action == ACTION_SAFE_STATE) {
+                /* Its own exit statuses (0, 1, 2): see safe-state.h. */
+                exit(chaird_safe_state(arg_config));
+        }
 
         /* Block the signals we handle before any thread exists, so the control
          * thread inherits the mask and they all arrive at the event loop. */
@@ -876,6 +848,7 @@ static int run(int argc, char *argv[]) {
                 log_error_errno(r, "Failed to load programs");
                 goto finish;
         }
+        log_errors(&errs);
         chair_errors_clear(&errs);
         d->programs_current = d->programs_running;
         log_info("chaird %s: config %s, %zu programs, %s backend", CHAIRD_VERSION, d->cfg->path,
@@ -910,6 +883,8 @@ static int run(int argc, char *argv[]) {
         }
         if (r < 0)
                 goto finish;
+        /* This map worked: --safe-state falls back to it if the config breaks. */
+        chaird_safe_state_save_map(d->cfg);
         r = chair_ctl_new(d->cfg, d->programs_running, &d->ctl);
         if (r < 0) {
                 log_error_errno(r, "Failed to set up the controller");

@@ -140,6 +140,51 @@ static unsigned key_bit(const char *k) {
         return 0;
 }
 
+bool chair_utf8_valid(const void *data, size_t len) {
+        const unsigned char *p = data;
+        for (size_t i = 0; i < len;) {
+                unsigned char c = p[i];
+                size_t n;
+                uint32_t cp, min;
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                } else if ((c & 0xe0) == 0xc0) {
+                        n = 2, cp = c & 0x1f, min = 0x80;
+                } else if ((c & 0xf0) == 0xe0) {
+                        n = 3, cp = c & 0x0f, min = 0x800;
+                } else if ((c & 0xf8) == 0xf0) {
+                        n = 4, cp = c & 0x07, min = 0x10000;
+                } else
+                        return false;
+                if (len - i < n)
+                        return false;
+                for (size_t k = 1; k < n; k++) {
+                        if ((p[i + k] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (p[i + k] & 0x3f);
+                }
+                /* overlong forms, UTF-16 surrogates and beyond U+10FFFF are not UTF-8 (RFC 3629) */
+                if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+                        return false;
+                i += n;
+        }
+        return true;
+}
+
+/* The byte length of s cut to at most max bytes without splitting a UTF-8
+ * sequence, for "%.*s": a cut in the middle of one would put invalid UTF-8
+ * into a reply. */
+static int utf8_cut(const char *s, int max) {
+        int n = (int) strnlen(s, (size_t) max + 1);
+        if (n <= max)
+                return n;
+        n = max;
+        while (n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80)
+                n--;
+        return n;
+}
+
 __attribute__((format(printf, 4, 5)))
 static enum chair_err fail(enum chair_err e, char *msg, size_t msg_size, const char *fmt, ...) {
         if (msg && msg_size > 0) {
@@ -179,8 +224,8 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
         const char *aname = json_object_get_string(a);
         int action = chair_action_from_name(aname);
         if (action < 0)
-                return fail(CHAIR_ERR_UNKNOWN_ACTION, msg, msg_size, "unknown action \"%.64s\"",
-                            aname);
+                return fail(CHAIR_ERR_UNKNOWN_ACTION, msg, msg_size, "unknown action \"%.*s\"",
+                            utf8_cut(aname, 64), aname);
 
         chair_cmd_init(cmd, (enum chair_action) action);
         unsigned allowed = action_keys[action], seen = 0;
@@ -195,7 +240,8 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                 unsigned bit = key_bit(key);
                 if (!(bit & allowed))
                         return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
-                                    "\"%.64s\" is not a member of a %s command", key, aname);
+                                    "\"%.*s\" is not a member of a %s command", utf8_cut(key, 64), key,
+                                    aname);
                 seen |= bit;
                 enum chair_err e;
                 int v;
@@ -208,7 +254,7 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                         int idx = progs ? chair_programs_find(progs, id) : -ENOENT;
                         if (idx < 0)
                                 return fail(CHAIR_ERR_UNKNOWN_PROGRAM, msg, msg_size,
-                                            "no program \"%.64s\"", id);
+                                            "no program \"%.*s\"", utf8_cut(id, 64), id);
                         cmd->program = (int16_t) idx;
                         break;
                 }
@@ -346,6 +392,12 @@ enum chair_err chair_cmd_parse_cfg(const char *json, size_t len, const struct ch
                 return fail(CHAIR_ERR_BAD_JSON, msg, msg_size, "empty command");
         if (memchr(json, 0, len))
                 return fail(CHAIR_ERR_BAD_JSON, msg, msg_size, "NUL byte in the command");
+        /* JSON text is UTF-8 (RFC 8259) and json-c does not check: a string that
+         * is not would be echoed raw into the reply (its "id", an unknown program
+         * or action) and make that reply invalid JSON (design C3).  "\ud800"
+         * escapes are fine: json-c turns a lone surrogate into U+FFFD. */
+        if (!chair_utf8_valid(json, len))
+                return fail(CHAIR_ERR_BAD_JSON, msg, msg_size, "the command is not valid UTF-8");
 
         json_tokener *tok = json_tokener_new_ex(CHAIR_CMD_MAX_DEPTH);
         if (!tok)

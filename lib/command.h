@@ -121,6 +121,10 @@ enum chair_err chair_cmd_parse(const char *json, size_t len, const struct chair_
                                struct chair_cmd *cmd, char *id_json, size_t id_size,
                                char *msg, size_t msg_size);
 
+/* True when the len bytes are well-formed UTF-8 (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF). */
+bool chair_utf8_valid(const void *s, size_t len);
+
 /* "start" → CHAIR_ACTION_START, ...; -EINVAL when unknown. */
 int chair_action_from_name(const char *s);
 

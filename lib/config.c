@@ -22,7 +22,7 @@
 
 #define OPT CYAML_FLAG_OPTIONAL
 /* Larger files are refused (-EFBIG) rather than read: no real config comes near. */
-#define CONFIG_MAX_BYTES (16u * 1024 * 1024)
+#define CONFIG_MAX_BYTES CHAIR_YAML_FILE_MAX
 #define MEMBER_TYPE(type, m) __typeof__(((type *) 0)->m)
 typedef MEMBER_TYPE(struct chair_config, chair) chair_sect_t;
 typedef MEMBER_TYPE(struct chair_config, control) control_sect_t;
@@ -277,6 +277,16 @@ static const cyaml_schema_value_t config_schema = {
         CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct chair_config, top_fields),
 };
 
+/* The hardware section alone (--safe-state): every other key is left alone. */
+static const cyaml_schema_field_t hardware_only_fields[] = {
+        CYAML_FIELD_MAPPING("hardware", OPT, struct chair_config, hardware, hardware_fields),
+        CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t hardware_only_schema = {
+        CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct chair_config, hardware_only_fields),
+};
+
 /* ---- ranges: one row per numeric key, checked only where the file sets it ---- */
 
 #define NUM_U32 CHAIR_YAML_U32
@@ -351,6 +361,16 @@ static const struct range iio_ranges[] = {
         R("max_age_ms", NUM_U32, struct chair_iio_binding, max_age_ms, 1, 60000),
 };
 
+/* Where each table applies, for the value check of chair_yaml_load(). */
+#define N(t) (sizeof(t) / sizeof((t)[0]))
+static const struct chair_yaml_ranges config_ranges[] = {
+        { "", top_ranges, N(top_ranges) },
+        { "hardware.outputs.*", output_ranges, N(output_ranges) },
+        { "hardware.inputs.pressure.*", iio_ranges, N(iio_ranges) },
+        { "hardware.inputs.*", gpio_in_ranges, N(gpio_in_ranges) },
+        { "hardware.inputs.*", iio_ranges, N(iio_ranges) },
+};
+
 /* Input bindings by key, for presence, ranges and line claims. */
 static const struct {
         const char *key;
@@ -406,13 +426,6 @@ static bool has(const struct check *c, const char *base, const char *key) {
         char path[256];
         snprintf(path, sizeof(path), "%s%s%s", base, base[0] && key[0] ? "." : "", key);
         return chair_yaml_pos_has(c->pos, path);
-}
-
-static void check_ranges(struct check *c, const char *base, const void *data,
-                         const struct range *t, size_t n) {
-        int r = chair_yaml_check_ranges(c->file, c->pos, c->errs, base, data, t, n);
-        if (r == -ENOMEM || (r < 0 && c->r == 0))
-                c->r = r;
 }
 
 /* ---- line and channel claims ---- */
@@ -627,7 +640,6 @@ static void check_outputs(struct check *c, const struct chair_config *cfg, struc
                 if (!o->present)
                         continue;
                 snprintf(base, sizeof(base), "hardware.outputs.%s", chair_actuator_name(i));
-                check_ranges(c, base, o, output_ranges, sizeof(output_ranges) / sizeof(output_ranges[0]));
 
                 if (has(c, base, "safe")) {
                         if (kind != CHAIR_ACT_KIND_SWITCH)
@@ -690,7 +702,6 @@ static void check_inputs(struct check *c, const struct chair_config *cfg, struct
                 if (!g->set)
                         continue;
                 snprintf(base, sizeof(base), "hardware.inputs.%s", gpio_inputs[i].key);
-                check_ranges(c, base, g, gpio_in_ranges, sizeof(gpio_in_ranges) / sizeof(gpio_in_ranges[0]));
                 claim_gpio(c, gpio_claims, n_gpio, base, g);
                 if (has(c, base, "line") && !g->chip)
                         fail(c, base, "a line offset needs a chip");
@@ -703,7 +714,6 @@ static void check_inputs(struct check *c, const struct chair_config *cfg, struct
                 if (!b->set)
                         continue;
                 snprintf(base, sizeof(base), "hardware.inputs.%s", iio_inputs[i].key);
-                check_ranges(c, base, b, iio_ranges, sizeof(iio_ranges) / sizeof(iio_ranges[0]));
                 if (linux_backend && !has(c, base, "channel"))
                         fail(c, base, "the linux backend needs an IIO channel");
         }
@@ -731,8 +741,7 @@ static void validate(struct check *c, const struct chair_config *cfg) {
         struct claim gpio_claims[2 * _CHAIR_ACT_COUNT + sizeof(gpio_inputs) / sizeof(gpio_inputs[0])];
         size_t n_gpio = 0;
 
-        check_ranges(c, "", cfg, top_ranges, sizeof(top_ranges) / sizeof(top_ranges[0]));
-
+        /* Ranges were checked on the values as written, by chair_yaml_load(). */
         if (has(c, "chair.id", "") && !valid_id(cfg->chair.id ? cfg->chair.id : "", 32))
                 fail(c, "chair.id", "must be 1 to 32 characters of a-z, 0-9 and '-'");
         if (cfg->safety.default_session_min > cfg->safety.max_session_min)
@@ -779,6 +788,12 @@ static void validate(struct check *c, const struct chair_config *cfg) {
                      strstr(t, "//")))
                         fail(c, topic_keys[i], "must be a topic without wildcards (+, #) or empty levels");
         }
+
+        /* The supervisor keeps a heater without a sensor off for good
+         * (docs/safety.md): such a chair would offer heat and never give it. */
+        if (cfg->hardware.outputs[CHAIR_ACT_HEATER].present && !cfg->hardware.inputs.heater_temp.set)
+                fail(c, "hardware.outputs.heater",
+                     "a heater needs a temperature sensor (hardware.inputs.heater_temp); without one it never heats");
 
         check_outputs(c, cfg, gpio_claims, &n_gpio);
         check_inputs(c, cfg, gpio_claims, &n_gpio);
@@ -929,18 +944,17 @@ int chair_config_load_lenient(const char *path, struct chair_errors *errs, struc
         int r, rs;
 
         *ret = NULL;
-        r = chair_yaml_read_file(path, CONFIG_MAX_BYTES, &data, &len);
-        if (r < 0) {
-                chair_errors_add(errs, path, 0, 0, "", "cannot read: %s", strerror(-r));
+        r = chair_yaml_read_file(path, CONFIG_MAX_BYTES, errs, &data, &len);
+        if (r < 0)
                 return r;
-        }
 
         rs = chair_yaml_pos_parse(data, len, path, errs, &pos);
         if (rs == -ENOMEM)
                 goto oom;
         /* A document that does not parse, or has duplicate keys, is not handed to libcyaml. */
         if (rs == 0) {
-                rs = chair_yaml_load(data, len, path, pos, &config_schema, errs, &loaded);
+                rs = chair_yaml_load(data, len, path, pos, &config_schema, config_ranges, N(config_ranges),
+                                     errs, &loaded);
                 if (rs == -ENOMEM)
                         goto oom;
         }
@@ -1006,4 +1020,77 @@ int chair_config_load(const char *path, struct chair_errors *errs, struct chair_
         }
         *ret = cfg;
         return 0;
+}
+
+static bool under_hardware(const char *path) {
+        return strncmp(path, "hardware", 8) == 0 && (path[8] == 0 || path[8] == '.');
+}
+
+int chair_config_load_hardware(const char *path, struct chair_errors *errs, struct chair_config **ret) {
+        struct chair_errors all = { 0 };
+        struct chair_yaml_pos *pos = NULL;
+        struct chair_config *cfg = NULL, *def = NULL;
+        uint8_t *data = NULL;
+        size_t len = 0;
+        void *loaded = NULL;
+        int r;
+
+        *ret = NULL;
+        r = chair_yaml_read_file(path, CONFIG_MAX_BYTES, errs, &data, &len);
+        if (r < 0)
+                return r;
+
+        /* Syntax errors and duplicate keys anywhere: the document cannot be trusted. */
+        r = chair_yaml_pos_parse(data, len, path, errs, &pos);
+        if (r < 0)
+                goto out;
+        r = chair_yaml_load(data, len, path, pos, &hardware_only_schema, config_ranges, N(config_ranges),
+                            &all, &loaded);
+        if (r == -ENOMEM)
+                goto out;
+        /* Keep what is wrong inside hardware; the rest is none of this loader's business. */
+        r = 0;
+        for (size_t i = 0; i < all.n; i++) {
+                const struct chair_error *e = &all.v[i];
+                if (!under_hardware(e->path))
+                        continue;
+                if (chair_errors_add(errs, e->file, e->line, e->column, e->path, "%s", e->message) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                r = -EINVAL;
+        }
+        if (r < 0 || !loaded) {
+                r = r < 0 ? r : -EINVAL;
+                goto out;
+        }
+        cfg = loaded;
+        loaded = NULL;
+
+        def = calloc(1, sizeof(*def));
+        if (!def) {
+                r = -ENOMEM;
+                goto out;
+        }
+        chair_config_set_defaults(def);
+        cfg->path = strdup(path);
+        cfg->dir = file_dir(path);
+        if (!cfg->path || !cfg->dir ||
+            chair_yaml_fill_defaults(pos, &hardware_only_schema, "", cfg, def) < 0 ||
+            mark_presence(cfg, pos) < 0 || resolve_paths(cfg) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        cfg->hash = fnv1a64(data, len);
+        *ret = cfg;
+        cfg = NULL;
+        r = 0;
+out:
+        chair_config_free(cfg);
+        chair_yaml_free(&hardware_only_schema, loaded);
+        chair_config_free(def);
+        chair_errors_clear(&all);
+        chair_yaml_pos_free(pos);
+        free(data);
+        return r;
 }

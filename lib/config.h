@@ -210,3 +210,17 @@ const char *chair_config_state_dir(const struct chair_config *cfg);
  * check the programs.  The caller frees *ret in every case.
  */
 int chair_config_load_lenient(const char *path, struct chair_errors *errs, struct chair_config **ret);
+
+/*
+ * The hardware section of FILE alone, for `chaird --safe-state`: every other
+ * section is neither read nor checked (an unknown mqtt key, a missing programs
+ * directory do not matter here).  Only the hardware keys are type- and
+ * range-checked; no cross-checks.  Returns 0 with *ret owning a config whose
+ * other sections are zero (free with chair_config_free()); -EINVAL when the file
+ * does not parse or its hardware section has errors (appended to errs, located);
+ * another negative errno when it cannot be read (also in errs).
+ */
+int chair_config_load_hardware(const char *path, struct chair_errors *errs, struct chair_config **ret);
+
+/* Where the daemon, when it starts, expects `chaird` to be: shared with chair-sim. */
+#define CHAIR_CONFIG_DEFAULT_PATH "/etc/chaird/chaird.yaml"

@@ -482,6 +482,7 @@ int chair_report_diag(const struct chair_diag *d, char **ret) {
         add(m, "ignored_retained", json_object_new_int64((int64_t) d->mqtt.ignored_retained));
         add(m, "ignored_expired", json_object_new_int64((int64_t) d->mqtt.ignored_expired));
         add(m, "connects", json_object_new_int64((int64_t) d->mqtt.connects));
+        add(m, "skipped_publishes", json_object_new_int64((int64_t) d->mqtt.skipped_publishes));
         add(o, "mqtt", m);
 
         if (d->counters)

@@ -98,6 +98,7 @@ struct chair_diag {
         struct {
                 uint64_t commands, rejected, rate_limited, ignored_retained, ignored_expired;
                 uint64_t connects;
+                uint64_t skipped_publishes;   /* outgoing queue too long (issue 15) */
         } mqtt;
 
         /* Persistent diagnostics (daemon/history.c); each NULL = omitted.  With

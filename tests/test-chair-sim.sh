@@ -35,6 +35,35 @@ assert d["faults"] == [], d
 assert d["ticks"] == round(d["simulated_s"] * d["rate_hz"]), d
 PY
 
+# PROGRAM by path (a copy outside the programs directory replaces the id, said once)
+cp "$CHAIRD_SOURCE_ROOT/config/programs/posture.yaml" "$tmp/my-posture.yaml"
+check "program by path" 0 -- "$sim" --config "$cfg" --json --seconds 5 "$tmp/my-posture.yaml"
+grep -q '"program": *"posture"' "$tmp/out" || { echo "FAIL program by path: $(cat "$tmp/out")"; fails=$((fails + 1)); }
+grep -q "my-posture.yaml:1:1: id: note: program 'posture' replaces the one in" "$tmp/err" ||
+        { echo "FAIL program by path: no override note: $(cat "$tmp/err")"; fails=$((fails + 1)); }
+check "shipped program by its own path" 0 -- "$sim" --config "$cfg" --seconds 5 "$CHAIRD_SOURCE_ROOT/config/programs/posture.yaml"
+[ -s "$tmp/err" ] && { echo "FAIL own path: unexpected stderr: $(cat "$tmp/err")"; fails=$((fails + 1)); }
+# an unknown id lists the known ones
+check "unknown program exits 1" 1 -- "$sim" --config "$cfg" --seconds 5 no-such-program
+grep -q "unknown program 'no-such-program'; known: circulation deep-tissue lumbar-relief" "$tmp/err" ||
+        { echo "FAIL unknown program: $(cat "$tmp/err")"; fails=$((fails + 1)); }
+
+# graceful fit: a chair without recline and airbags runs the programs that fit
+# to the end, without a fault, and refuses the skipped ones by name
+nra="$CHAIRD_SOURCE_ROOT/tests/data/config/no-recline-no-airbags.yaml"
+check "fitting program on a chair without recline and airbags" 0 -- "$sim" --config "$nra" --json lumbar-relief
+python3 - "$tmp/out" <<'PY' || fails=$((fails + 1))
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["result"] == "completed" and d["faults"] == [], d
+PY
+grep -q "note: program 'lumbar-relief' runs without backrest" "$tmp/err" ||
+        { echo "FAIL graceful fit: no note: $(cat "$tmp/err")"; fails=$((fails + 1)); }
+check "skipped program on a chair without recline and airbags" 1 -- "$sim" --config "$nra" --seconds 5 posture
+grep -q "warning: program 'posture' skipped: it needs pump" "$tmp/err" &&
+        grep -q "unknown program 'posture'; known: deep-tissue lumbar-relief stress-relief" "$tmp/err" ||
+        { echo "FAIL graceful fit: $(cat "$tmp/err")"; fails=$((fails + 1)); }
+
 check "e-stop exits 2" 2 -- "$sim" --config "$cfg" --json --inject 20:estop=1 posture
 python3 - "$tmp/out" <<'PY' || fails=$((fails + 1))
 import json, sys

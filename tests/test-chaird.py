@@ -85,12 +85,12 @@ steps:
 class Chair:
     """One chaird process with its own config, notify socket and log file."""
 
-    def __init__(self, name, args=(), scale=1, wrapper=(), watchdog_usec=None, start=True):
+    def __init__(self, name, args=(), scale=1, wrapper=(), watchdog_usec=None, start=True, config=None):
         self.dir = tempfile.mkdtemp(prefix="test-chaird-" + name + "-")
         os.mkdir(os.path.join(self.dir, "programs"))
         self.config = os.path.join(self.dir, "chaird.yaml")
         with open(self.config, "w") as f:
-            f.write(CONFIG.format(scale=scale))
+            f.write(config if config is not None else CONFIG.format(scale=scale))
         self.write_program("relax", PROGRAM.format(id="relax", name="Relax"))
         self.sock_path = os.path.join(self.dir, "notify")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -225,9 +225,12 @@ def test_cli():
     os.unlink(os.path.join(c.dir, "programs", "broken.yaml"))
     r = subprocess.run([CHAIRD, "--safe-state", "--config", c.config], capture_output=True, text=True)
     check(r.returncode == 0, "--safe-state exit 0 (%s)" % (r.stderr.strip().split("\n")[-1]))
+    # A missing config: the hardware map saved at the last start, if any (exit 2), else exit 1.
+    empty = os.path.join(c.dir, "empty-state")
+    os.makedirs(empty, exist_ok=True)
     r = subprocess.run([CHAIRD, "--safe-state", "--config", os.path.join(c.dir, "nope.yaml")],
-                       capture_output=True, text=True)
-    check(r.returncode == 1, "--safe-state with a missing config exits 1")
+                       capture_output=True, text=True, env=dict(os.environ, STATE_DIRECTORY=empty))
+    check(r.returncode == 1, "--safe-state with a missing config and no saved map exits 1")
     r = subprocess.run([CHAIRD, "--config", c.config, "--run", "nope"], capture_output=True, text=True)
     check(r.returncode == 1 and "unknown program" in r.stderr, "--run with an unknown program exits 1")
     c.close()
@@ -424,9 +427,54 @@ def test_single_instance():
         shutil.rmtree(other, ignore_errors=True)
 
 
+def test_safe_state_saved_map():
+    print("# --safe-state from a broken config: the hardware map saved at the last start")
+    c = Chair("safemap")     # its own STATE_DIRECTORY (Chair.state)
+    state = c.state
+    try:
+        check(c.wait_for(lambda l: l == "READY=1") is not None, "READY=1 sent")
+        saved = os.path.join(state, "hardware-map.yaml")
+        check(os.path.exists(saved), "the daemon saved its hardware map at start")
+        rc, took = c.stop()
+        check(rc == 0, "exit 0 (rc %d)" % rc)
+        env = dict(os.environ, STATE_DIRECTORY=state)
+        with open(c.config, "a") as f:
+            f.write("mqtt: { colour: red }\n")
+        r = subprocess.run([CHAIRD, "--safe-state", "--config", c.config], capture_output=True, text=True, env=env)
+        check(r.returncode == 0 and "mqtt.colour" in r.stderr,
+              "an unknown mqtt key: reported, ignored, exit 0 (%d)" % r.returncode)
+        with open(c.config, "a") as f:
+            f.write("hardware: [\n")
+        r = subprocess.run([CHAIRD, "--safe-state", "--config", c.config], capture_output=True, text=True, env=env)
+        check(r.returncode == 2 and "saved hardware map" in r.stderr,
+              "a config that does not parse: the saved map, exit 2 (%d)" % r.returncode)
+    finally:
+        c.close()
+
+
+def test_graceful_fit():
+    print("# a chair without recline and airbags starts with the shipped programs that fit")
+    shipped = os.path.join(os.environ["CHAIRD_SOURCE_ROOT"], "config", "programs")
+    config = CONFIG.format(scale=1).replace("    pump: {}\n", "").replace("    valve-lumbar-left: {}\n", "")
+    config = config.replace("programs: [programs]", "programs: [%s]" % shipped)
+    c = Chair("fit", config=config)
+    try:
+        check(c.wait_for(lambda l: l == "READY=1") is not None, "READY=1 sent")
+        out = c.output()
+        check("program 'posture' skipped: it needs pump" in out, "a skipped program is named with its part")
+        check("4 programs" not in out and "3 programs" in out, "started with the 3 programs that fit")
+        rc, took = c.stop()
+        check(rc == 0, "exit 0 (rc %d)" % rc)
+        check(c.dumped().get("programs") == "3", "3 programs in use at exit")
+    finally:
+        c.close()
+
+
 def main():
     test_cli()
     test_single_instance()
+    test_graceful_fit()
+    test_safe_state_saved_map()
     test_notify_watchdog()
     test_sigterm_during_session()
     test_sighup()

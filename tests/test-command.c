@@ -2,6 +2,7 @@
 /* JSON command parsing (design B3): every action, every parse-time error code. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -327,6 +328,44 @@ static void test_id_too_long_and_not_nul_terminated(void **state) {
                          CHAIR_ERR_BAD_JSON);
 }
 
+/* issue 15: JSON text that is not UTF-8 is bad_json and nothing of it is echoed */
+static void test_utf8(void **state) {
+        static const struct {
+                const char *s;
+                bool ok;
+        } t[] = {
+                { "plain", true }, { "\xc3\xa9", true }, { "\xe2\x82\xac", true },
+                { "\xf0\x9f\x92\x86", true }, { "\xef\xbf\xbd", true },
+                { "\xff", false },                  /* never in UTF-8 */
+                { "\xc3", false },                  /* cut short */
+                { "\xc3\x28", false },              /* bad continuation */
+                { "\xc0\xaf", false },              /* overlong "/" */
+                { "\xe0\x80\xaf", false },          /* overlong, 3 bytes */
+                { "\xed\xa0\x80", false },          /* a UTF-16 surrogate */
+                { "\xf4\x90\x80\x80", false },      /* above U+10FFFF */
+                { "\xf8\x88\x80\x80\x80", false },  /* 5-byte form */
+        };
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+                assert_int_equal(chair_utf8_valid(t[i].s, strlen(t[i].s)), t[i].ok);
+
+        struct chair_cmd cmd;
+        char id[CHAIR_CMD_ID_MAX], msg[256];
+        const char *bad_id = "{\"action\":\"stop\",\"id\":\"\xff\"}";
+        assert_int_equal(chair_cmd_parse(bad_id, strlen(bad_id), &progs, &cmd, id, sizeof(id), msg,
+                                         sizeof(msg)),
+                         CHAIR_ERR_BAD_JSON);
+        assert_string_equal(id, "");
+        /* a long valid name is cut for the message on a character boundary */
+        char json[300] = "{\"action\":\"start\",\"program\":\"a";
+        for (int i = 0; i < 40; i++)
+                strcat(json, "\xc3\xa9");
+        strcat(json, "\"}");
+        assert_int_equal(chair_cmd_parse(json, strlen(json), &progs, &cmd, id, sizeof(id), msg,
+                                         sizeof(msg)),
+                         CHAIR_ERR_UNKNOWN_PROGRAM);
+        assert_true(chair_utf8_valid(msg, strlen(msg)));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_table),
@@ -337,6 +376,7 @@ int main(void) {
                 cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_minutes_limited_by_config),
                 cmocka_unit_test(test_id_too_long_and_not_nul_terminated),
+                cmocka_unit_test(test_utf8),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -261,6 +261,8 @@ static struct mosquitto *connect_broker(void) {
         }
         mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
                              S.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+        /* one small command, one small reply: nothing for Nagle to gain (docs/performance.md) */
+        mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
         if (S.username) {
                 char *pw = NULL;
                 if (S.password_file) {
