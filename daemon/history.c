@@ -39,6 +39,10 @@ struct chaird_history {
          * record when it ends.  A "before" given while idle waits in the
          * persistent state (chair_persist_pending_before()). */
         struct chair_pending_rating session_before, session_after;
+        /* The settings the owner settled on (the last while the massage ran), for
+         * the usage record; the profile keeps the ones started with. */
+        uint8_t settled_intensity;
+        bool settled_heat;
 
         /* a start naming a profile, waiting for its result */
         bool expecting;
@@ -128,8 +132,8 @@ static void session_started(struct chaird_history *h, const struct chair_event *
         h->session_start = (int64_t) time(NULL);
         snprintf(h->session_program, sizeof(h->session_program), "%s", id ? id : "unknown");
         h->session_profile[0] = '\0';
-        h->session_intensity = st.intensity;
-        h->session_heat = st.heat_on;
+        h->session_intensity = h->settled_intensity = st.intensity;
+        h->session_heat = h->settled_heat = st.heat_on;
         h->session_shoulder_mm = 0;
         h->session_after = (struct chair_pending_rating) { 0 };
         /* A "before" waits for one start only, and not for ever. */
@@ -144,8 +148,8 @@ static void session_diary(struct chaird_history *h, struct chair_usage_record *u
         const struct chair_pending_rating *b = &h->session_before, *a = &h->session_after;
 
         u->end = (int64_t) time(NULL);
-        u->intensity = (int8_t) (h->session_intensity >= 1 && h->session_intensity <= 5 ? h->session_intensity : 0);
-        u->heat = h->session_heat;
+        u->intensity = (int8_t) (h->settled_intensity >= 1 && h->settled_intensity <= 5 ? h->settled_intensity : 0);
+        u->heat = h->settled_heat;
         /* A "before" named for another profile than the session ran under is dropped. */
         if (b->set && (!b->profile[0] || strcmp(b->profile, h->session_profile) == 0)) {
                 u->has_before = true;
@@ -240,8 +244,8 @@ static void on_status(void *userdata, const struct chair_status *st) {
         struct chaird_history *h = userdata;
 
         if (h->in_session && st->state == CHAIR_STATE_RUNNING) {
-                h->session_intensity = st->intensity;
-                h->session_heat = st->heat_on;
+                h->settled_intensity = st->intensity;
+                h->settled_heat = st->heat_on;
         }
 }
 
