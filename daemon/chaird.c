@@ -36,13 +36,14 @@
 #include "instance.h"
 #include "log.h"
 #include "mqtt-bridge.h"
+#include "owner-lock.h"
 #include "program.h"
 #include "reload.h"
 #include "rtloop.h"
 #include "safe-state.h"
 
 #define DEFAULT_CONFIG CHAIR_CONFIG_DEFAULT_PATH
-#define MAX_LISTENERS 4
+#define MAX_LISTENERS 8
 #define NSEC_PER_SEC CHAIR_NSEC_PER_SEC
 /* "last minute" latency: 7 cumulative copies 10 s apart cover 60..70 s */
 #define WINDOW_SLOTS 7
@@ -370,6 +371,10 @@ static void programs_reloaded(void *userdata, int r, struct chair_programs *p, s
 
 /* ---- events from the control thread ----------------------------------------------------- */
 
+static const char *strna(const char *s) {
+        return s ? s : "?";
+}
+
 static void log_event(struct chaird *d, const struct chair_event *ev) {
         const struct chair_programs *progs = d->programs_running;
         struct log_fields f = { 0 };
@@ -395,8 +400,8 @@ static void log_event(struct chaird *d, const struct chair_event *ev) {
                 break;
         case CHAIR_EVENT_STEP:
                 f.program = log_program_id(d);
-                f.step = ev->step.index + 1;
-                log_full(LOG_INFO, 0, &f, "step %u: %s", (unsigned) ev->step.index + 1,
+                f.step = ev->step.index;
+                log_full(LOG_INFO, 0, &f, "step %u: %s", (unsigned) ev->step.index,
                          chair_technique_name(ev->step.technique));
                 break;
         case CHAIR_EVENT_SESSION_ENDED:
@@ -425,6 +430,29 @@ static void log_event(struct chaird *d, const struct chair_event *ev) {
         case CHAIR_EVENT_FAULT_CLEARED:
                 f.fault = chair_fault_code(ev->fault.code);
                 log_full(LOG_NOTICE, 0, &f, "fault cleared: %s", f.fault);
+                break;
+        /* owner API (design C3) */
+        case CHAIR_EVENT_PAUSED:
+                log_info("session paused (%s)", chair_pause_reason_name(ev->paused.reason));
+                break;
+        case CHAIR_EVENT_RESUMED:
+                log_info("session resumed");
+                break;
+        case CHAIR_EVENT_OCCUPANT_LEFT:
+                log_info("occupant left the seat");
+                break;
+        case CHAIR_EVENT_OCCUPANT_RETURNED:
+                log_info("occupant back in the seat");
+                break;
+        case CHAIR_EVENT_PROGRAM_SWITCHED:
+                log_info("program switched: %s -> %s", strna(program_id(progs, ev->switched.from)),
+                         strna(program_id(progs, ev->switched.to)));
+                break;
+        case CHAIR_EVENT_LOCKED:
+                log_notice("child lock on");
+                break;
+        case CHAIR_EVENT_UNLOCKED:
+                log_notice("child lock off");
                 break;
         }
 }
@@ -890,6 +918,11 @@ static int run(int argc, char *argv[]) {
                 log_error_errno(r, "Failed to set up the controller");
                 goto finish;
         }
+        /* owner API: the child lock's PIN and the lock as it was (design C3) */
+        r = chaird_owner_pin_load(d->cfg);
+        if (r < 0)
+                goto finish;
+        chaird_lock_restore(d->cfg, d->ctl);
 
         r = chair_hist_new(10000, &d->latency_copy);
         if (r >= 0)
@@ -939,7 +972,11 @@ static int run(int argc, char *argv[]) {
         /* the state directory: counters, history, usage, profiles (before the
          * bridge, which publishes them) */
         struct chaird_mqtt *mqtt = NULL;
+        struct chaird_lock *lock = NULL;
         r = chaird_history_new(d, &d->history);
+        if (r < 0)
+                goto stop;
+        r = chaird_lock_new(d, &lock);
         if (r < 0)
                 goto stop;
 
@@ -973,6 +1010,7 @@ stop:
         /* FRONTENDS: freed here */
         mqtt = chaird_mqtt_free(mqtt);   /* last state, clean "offline", DISCONNECT */
         d->history = chaird_history_free(d->history);   /* after the last event: saves */
+        lock = chaird_lock_free(lock);
 
         {
                 int k = chair_hal_safe(d->hal);

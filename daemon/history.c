@@ -133,7 +133,7 @@ static void session_started(struct chaird_history *h, const struct chair_event *
         snprintf(h->session_program, sizeof(h->session_program), "%s", id ? id : "unknown");
         h->session_profile[0] = '\0';
         h->session_intensity = h->settled_intensity = st.intensity;
-        h->session_heat = h->settled_heat = st.heat_on;
+        h->session_heat = h->settled_heat = st.heat_wanted;   /* the owner's choice, not whether it heats now */
         h->session_shoulder_mm = 0;
         h->session_after = (struct chair_pending_rating) { 0 };
         /* A "before" waits for one start only, and not for ever. */
@@ -245,7 +245,7 @@ static void on_status(void *userdata, const struct chair_status *st) {
 
         if (h->in_session && st->state == CHAIR_STATE_RUNNING) {
                 h->settled_intensity = st->intensity;
-                h->settled_heat = st->heat_on;
+                h->settled_heat = st->heat_wanted;
         }
 }
 

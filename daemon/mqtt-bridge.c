@@ -54,6 +54,8 @@
 #define PENDING_TIMEOUT_US (10 * 1000000ull)
 #define DIAG_PERIOD_US (10 * 1000000ull)
 #define SIM_MAX_CHANGES 8
+/* design C3: state on every change, at most 10 per second */
+#define STATE_MIN_INTERVAL_US 100000u
 
 /* A token bucket: `rate` per second, at most `burst` saved up. */
 struct budget {
@@ -93,6 +95,8 @@ struct chaird_mqtt {
         bool have_status;
         char *last_state;          /* last published state JSON */
         uint32_t last_faults;
+        uint64_t last_state_us;    /* when the state was last published */
+        sd_event_source *state_timer;   /* a held-back state change (rate limit) */
 };
 
 static uint64_t now_us(void) {
@@ -205,6 +209,7 @@ static void refuse(struct chaird_mqtt *b, const char *id_json, enum chair_err er
 
 static void publish_state(struct chaird_mqtt *b, const struct chair_status *st, bool force) {
         char *s = NULL;
+        b->last_state_us = now_us();
         if (chair_report_state(st, chaird_programs_running(b->d), &s) < 0)
                 return;
         if (!force && !b->state_dirty && b->last_state && strcmp(b->last_state, s) == 0) {
@@ -481,6 +486,15 @@ static void on_set(struct chaird_mqtt *b, const struct chair_mqtt_message *m) {
                 refuse(b, id, CHAIR_ERR_RATE_LIMITED, NULL, m);
                 return;
         }
+        /* design C3: the control step refuses what a locked chair must not do;
+         * the actions answered here (profiles, ...) are refused here alike */
+        struct chair_status lst;
+        chaird_status(b->d, &lst);
+        if (lst.locked && !chair_action_allowed_locked(cmd.action)) {
+                log_info("Refused command on %s: %s (locked)", m->topic, chair_action_name(cmd.action));
+                reply(b, id, CHAIR_ERR_LOCKED, NULL, m->response_topic, m->correlation, m->correlation_len);
+                return;
+        }
         if (cmd.action == CHAIR_ACTION_DIAG) {
                 publish_diag(b);
                 reply(b, id, CHAIR_OK, NULL, m->response_topic, m->correlation, m->correlation_len);
@@ -608,7 +622,11 @@ static void on_event(void *userdata, const struct chair_event *ev) {
                         struct pending *p = &b->pending[i];
                         if (!p->used || p->token != ev->result.token)
                                 continue;
-                        reply(b, p->id, ev->result.err, NULL, p->response_topic, p->corr, p->corr_len);
+                        char msg[200];
+                        bool has_msg = chair_cmd_result_message(ev->result.action, ev->result.err, ev->result.detail,
+                                                                msg, sizeof(msg));
+                        reply(b, p->id, ev->result.err, has_msg ? msg : NULL, p->response_topic, p->corr,
+                              p->corr_len);
                         pending_clear(p);
                         return;
                 }
@@ -654,9 +672,31 @@ static void count_actuators(struct chaird_mqtt *b, const struct chair_status *st
         b->have_status = true;
 }
 
+static int on_state_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct chaird_mqtt *b = userdata;
+        struct chair_status st;
+        chaird_status(b->d, &st);      /* the newest, not the one held back */
+        publish_state(b, &st, false);
+        return 0;
+}
+
 static void on_status(void *userdata, const struct chair_status *st) {
         struct chaird_mqtt *b = userdata;
         count_actuators(b, st);
+        uint64_t now = now_us();
+        if (b->last_state_us && now - b->last_state_us < STATE_MIN_INTERVAL_US) {
+                /* design C3: at most 10 a second; the latest state goes out when the
+                 * interval is over (one timer, armed once) */
+                uint64_t at = b->last_state_us + STATE_MIN_INTERVAL_US;
+                int r = b->state_timer ? sd_event_source_set_time(b->state_timer, at)
+                                       : sd_event_add_time(chaird_event_loop(b->d), &b->state_timer,
+                                                           CLOCK_MONOTONIC, at, 1000, on_state_timer, b);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(b->state_timer, SD_EVENT_ONESHOT);
+                if (r >= 0)
+                        return;
+                log_warning_errno(r, "Failed to hold back a state update, publishing it now.");
+        }
         publish_state(b, st, false);
 }
 
@@ -841,6 +881,7 @@ struct chaird_mqtt *chaird_mqtt_free(struct chaird_mqtt *b) {
         }
         b->diag_timer = sd_event_source_disable_unref(b->diag_timer);
         b->discovery_timer = sd_event_source_disable_unref(b->discovery_timer);
+        b->state_timer = sd_event_source_disable_unref(b->state_timer);
         b->mqtt = chair_mqtt_free(b->mqtt);
         for (size_t i = 0; i < MAX_PENDING; i++)
                 pending_clear(&b->pending[i]);

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "diary.h"
 #include "program.h"
+#include "suggest.h"
 
 static const char *const err_codes[_CHAIR_ERR_COUNT] = {
         [CHAIR_OK] = "ok",
@@ -35,6 +36,7 @@ static const char *const err_codes[_CHAIR_ERR_COUNT] = {
         [CHAIR_ERR_INTERNAL] = "internal",
         [CHAIR_ERR_OCCUPIED] = "occupied",
         [CHAIR_ERR_UNKNOWN_PROFILE] = "unknown_profile",
+        [CHAIR_ERR_LOCKED] = "locked",
         [CHAIR_ERR_NO_SESSION] = "no_session",
         [CHAIR_ERR_NO_SUGGESTION] = "no_suggestion",
 };
@@ -56,6 +58,7 @@ static const char *const err_messages[_CHAIR_ERR_COUNT] = {
         [CHAIR_ERR_INTERNAL] = "internal error",
         [CHAIR_ERR_OCCUPIED] = "the seat must be empty for the self-test",
         [CHAIR_ERR_UNKNOWN_PROFILE] = "no profile with this name",
+        [CHAIR_ERR_LOCKED] = "the chair is locked; unlock it with the PIN (stop and pause still work)",
         [CHAIR_ERR_NO_SESSION] = "no session to rate in this rating's time window",
         [CHAIR_ERR_NO_SUGGESTION] = "the pain diary has no suggestion yet",
 };
@@ -71,6 +74,10 @@ static const char *const action_names[_CHAIR_ACTION_COUNT] = {
         [CHAIR_ACTION_SELF_TEST] = "self_test",
         [CHAIR_ACTION_DIAG] = "diag",
         [CHAIR_ACTION_FORGET_PROFILE] = "forget_profile",
+        [CHAIR_ACTION_EXTEND] = "extend",
+        [CHAIR_ACTION_SKIP] = "skip",
+        [CHAIR_ACTION_LOCK] = "lock",
+        [CHAIR_ACTION_UNLOCK] = "unlock",
         [CHAIR_ACTION_RATE] = "rate",
         [CHAIR_ACTION_HISTORY] = "history",
         [CHAIR_ACTION_SUGGEST] = "suggest",
@@ -105,16 +112,23 @@ enum {
         K_FOCUS = 1 << 5,
         K_POSITION = 1 << 6,
         K_PROFILE = 1 << 7,
-        K_PAIN = 1 << 8,           /* pain diary: rate, history, suggest */
-        K_PHASE = 1 << 9,
-        K_ZONE = 1 << 10,
-        K_DAYS = 1 << 11,
-        K_START = 1 << 12,
+        K_INTENSITY_DELTA = 1 << 8,
+        K_SPEED_DELTA = 1 << 9,
+        K_SWITCH = 1 << 10,
+        K_PIN = 1 << 11,
+        K_PAIN = 1 << 12,          /* pain diary: rate, history, suggest */
+        K_PHASE = 1 << 13,
+        K_ZONE = 1 << 14,
+        K_DAYS = 1 << 15,
+        K_START = 1 << 16,
 };
 
 static const unsigned action_keys[_CHAIR_ACTION_COUNT] = {
-        [CHAIR_ACTION_START] = K_PROGRAM | K_MINUTES | K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS | K_PROFILE,
-        [CHAIR_ACTION_SET] = K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS,
+        [CHAIR_ACTION_START] = K_PROGRAM | K_MINUTES | K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS | K_PROFILE |
+                               K_SWITCH,
+        [CHAIR_ACTION_SET] = K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS | K_INTENSITY_DELTA | K_SPEED_DELTA,
+        [CHAIR_ACTION_EXTEND] = K_MINUTES,
+        [CHAIR_ACTION_UNLOCK] = K_PIN,
         [CHAIR_ACTION_RECLINE] = K_POSITION,
         [CHAIR_ACTION_FORGET_PROFILE] = K_PROFILE,
         [CHAIR_ACTION_RATE] = K_PAIN | K_PHASE | K_ZONE | K_PROFILE,
@@ -129,6 +143,8 @@ static const struct {
         { "program", K_PROGRAM },   { "minutes", K_MINUTES }, { "intensity", K_INTENSITY },
         { "speed", K_SPEED },       { "heat", K_HEAT },       { "focus", K_FOCUS },
         { "position", K_POSITION }, { "profile", K_PROFILE },
+        { "intensity_delta", K_INTENSITY_DELTA }, { "speed_delta", K_SPEED_DELTA },
+        { "switch", K_SWITCH },     { "pin", K_PIN },
         { "pain", K_PAIN },         { "phase", K_PHASE },     { "zone", K_ZONE },
         { "days", K_DAYS },         { "start", K_START },
 };
@@ -252,9 +268,11 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                                             "program must be a string (a program id)");
                         const char *id = json_object_get_string(val);
                         int idx = progs ? chair_programs_find(progs, id) : -ENOENT;
+                        char hint[CHAIR_SUGGEST_MAX_LEN + 32];
                         if (idx < 0)
                                 return fail(CHAIR_ERR_UNKNOWN_PROGRAM, msg, msg_size,
-                                            "no program \"%.*s\"", utf8_cut(id, 64), id);
+                                            "no program \"%.*s\"%s", utf8_cut(id, 64), id,
+                                            chair_suggest_program(id, progs, hint, sizeof(hint)));
                         cmd->program = (int16_t) idx;
                         break;
                 }
@@ -286,9 +304,18 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                                 break;
                         }
                         if (!json_object_is_type(val, json_type_string) ||
-                            (v = chair_landmark_from_name(json_object_get_string(val))) < 0)
+                            (v = chair_landmark_from_name(json_object_get_string(val))) < 0) {
+                                const char *lm[_CHAIR_LM_COUNT];
+                                char hint[CHAIR_SUGGEST_MAX_LEN + 32];
+                                for (int i = 0; i < _CHAIR_LM_COUNT; i++)
+                                        lm[i] = chair_landmark_name(i);
                                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
-                                            "focus must be a landmark (C7, T10, T12, L1..L5, S1) or null");
+                                            "focus must be a landmark (C7, T10, T12, L1..L5, S1) or null%s",
+                                            json_object_is_type(val, json_type_string)
+                                                    ? chair_suggest(json_object_get_string(val), lm, _CHAIR_LM_COUNT,
+                                                              hint, sizeof(hint))
+                                                    : "");
+                        }
                         cmd->focus = (int8_t) v;
                         break;
                 case K_PROFILE: {
@@ -336,11 +363,49 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                         break;
                 case K_POSITION:
                         if (!json_object_is_type(val, json_type_string) ||
-                            (v = chair_recline_from_name(json_object_get_string(val))) < 0)
+                            (v = chair_recline_from_name(json_object_get_string(val))) < 0) {
+                                static const char *const pos[] = { "upright", "relax", "zero-gravity" };
+                                char hint[CHAIR_SUGGEST_MAX_LEN + 32];
                                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
-                                            "position must be upright, relax or zero-gravity");
+                                            "position must be upright, relax or zero-gravity%s",
+                                            json_object_is_type(val, json_type_string)
+                                                    ? chair_suggest(json_object_get_string(val), pos, 3, hint, sizeof(hint))
+                                                    : "");
+                        }
                         cmd->recline = (int8_t) v;
                         break;
+                case K_INTENSITY_DELTA:
+                case K_SPEED_DELTA:
+                        e = get_int(val, key, -4, 4, &v, msg, msg_size);
+                        if (e)
+                                return e;
+                        if (v == 0)
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                                            "%s must be -4..-1 or 1..4, got 0", key);
+                        if (bit == K_INTENSITY_DELTA)
+                                cmd->intensity_delta = (int8_t) v;
+                        else
+                                cmd->speed_delta = (int8_t) v;
+                        break;
+                case K_SWITCH:
+                        if (!json_object_is_type(val, json_type_boolean))
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                                            "switch must be true or false");
+                        cmd->switch_program = json_object_get_boolean(val);
+                        break;
+                case K_PIN: {
+                        /* Never echoed: a wrong PIN must not appear in replies or logs. */
+                        const char *pin = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : NULL;
+                        size_t n = pin ? strlen(pin) : 0;
+                        bool ok = n >= 4 && n <= CHAIR_PIN_MAX;
+                        for (size_t i = 0; ok && i < n; i++)
+                                ok = pin[i] >= '0' && pin[i] <= '9';
+                        if (!ok)
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                                            "pin must be a string of 4 to %d digits", CHAIR_PIN_MAX);
+                        memcpy(cmd->pin, pin, n + 1);
+                        break;
+                }
                 }
         }
 
@@ -354,7 +419,14 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "recline needs \"position\"");
         if (action == CHAIR_ACTION_SET && !seen)
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
-                            "set needs one of intensity, speed, heat, focus");
+                            "set needs one of intensity, speed, heat, focus, intensity_delta, speed_delta");
+        if ((seen & K_INTENSITY && seen & K_INTENSITY_DELTA) || (seen & K_SPEED && seen & K_SPEED_DELTA))
+                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                            "give a value or a delta, not both (intensity or intensity_delta)");
+        if (action == CHAIR_ACTION_EXTEND && !(seen & K_MINUTES))
+                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "extend needs \"minutes\"");
+        if (action == CHAIR_ACTION_UNLOCK && !(seen & K_PIN))
+                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "unlock needs \"pin\"");
         return CHAIR_OK;
 }
 
@@ -445,4 +517,45 @@ enum chair_err chair_cmd_parse(const char *json, size_t len, const struct chair_
                                struct chair_cmd *cmd, char *id_json, size_t id_size, char *msg,
                                size_t msg_size) {
         return chair_cmd_parse_cfg(json, len, NULL, progs, cmd, id_json, id_size, msg, msg_size);
+}
+
+bool chair_action_allowed_locked(enum chair_action a) {
+        /* design C3: the owner can always stop or pause a locked chair */
+        return a == CHAIR_ACTION_STOP || a == CHAIR_ACTION_PAUSE || a == CHAIR_ACTION_DIAG ||
+               a == CHAIR_ACTION_UNLOCK;
+}
+
+bool chair_cmd_result_message(enum chair_action a, enum chair_err e, int32_t detail, char *buf, size_t size) {
+        if (!buf || size == 0)
+                return false;
+        if (a == CHAIR_ACTION_EXTEND && e == CHAIR_ERR_INVALID_VALUE) {
+                if (detail <= 0)
+                        snprintf(buf, size, "the session is at safety.max_session_min already; no minutes can be added");
+                else
+                        snprintf(buf, size, "at most %d more minute%s can be added (safety.max_session_min)",
+                                 (int) detail, detail == 1 ? "" : "s");
+                return true;
+        }
+        if (a == CHAIR_ACTION_UNLOCK && e == CHAIR_ERR_RATE_LIMITED) {
+                snprintf(buf, size, "too many wrong PINs; unlock is refused for %d more second%s",
+                         (int) detail, detail == 1 ? "" : "s");
+                return true;
+        }
+        if (a == CHAIR_ACTION_UNLOCK && e == CHAIR_ERR_INVALID_VALUE) {
+                snprintf(buf, size, "wrong PIN");
+                return true;
+        }
+        if (a == CHAIR_ACTION_LOCK && e == CHAIR_ERR_INVALID_VALUE) {
+                snprintf(buf, size, "no PIN is configured (owner.pin or the owner-pin credential), so the chair cannot be locked");
+                return true;
+        }
+        if (a == CHAIR_ACTION_RESUME && e == CHAIR_OK && detail == 1) {
+                snprintf(buf, size, "the session is running already");
+                return true;
+        }
+        if (a == CHAIR_ACTION_SKIP && e == CHAIR_OK && detail == 1) {
+                snprintf(buf, size, "that was the last step: the session is ending");
+                return true;
+        }
+        return false;
 }

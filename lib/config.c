@@ -28,6 +28,7 @@ typedef MEMBER_TYPE(struct chair_config, chair) chair_sect_t;
 typedef MEMBER_TYPE(struct chair_config, control) control_sect_t;
 typedef MEMBER_TYPE(struct chair_config, safety) safety_sect_t;
 typedef MEMBER_TYPE(struct chair_config, hardware) hardware_sect_t;
+typedef MEMBER_TYPE(struct chair_config, owner) owner_sect_t;
 
 #define STR(key, type, member) CYAML_FIELD_STRING_PTR(key, OPT, type, member, 0, CYAML_UNLIMITED)
 
@@ -256,6 +257,11 @@ static const cyaml_schema_field_t safety_fields[] = {
         CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t owner_fields[] = {
+        STR("pin", owner_sect_t, pin),
+        CYAML_FIELD_END,
+};
+
 static const cyaml_schema_value_t string_entry = {
         CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED),
 };
@@ -266,6 +272,7 @@ static const cyaml_schema_field_t top_fields[] = {
         CYAML_FIELD_MAPPING("safety", OPT, struct chair_config, safety, safety_fields),
         CYAML_FIELD_MAPPING("hardware", OPT, struct chair_config, hardware, hardware_fields),
         CYAML_FIELD_MAPPING("mqtt", OPT, struct chair_config, mqtt, mqtt_fields),
+        CYAML_FIELD_MAPPING("owner", OPT, struct chair_config, owner, owner_fields),
         /* Counts are checked by us so that errors name the key, not an entry. */
         CYAML_FIELD_SEQUENCE_COUNT("programs", CYAML_FLAG_POINTER | OPT, struct chair_config,
                                    program_dirs, n_program_dirs, &string_entry, 0, CYAML_UNLIMITED),
@@ -775,6 +782,8 @@ static void validate(struct check *c, const struct chair_config *cfg) {
         }
         if (has(c, "mqtt.protocol", "") && cfg->mqtt.protocol != 5 && cfg->mqtt.protocol != 311)
                 fail(c, "mqtt.protocol", "must be 5 or 311, not %d", cfg->mqtt.protocol);
+        if (has(c, "owner.pin", "") && !chair_pin_valid(cfg->owner.pin))
+                fail(c, "owner.pin", "must be 4 to 8 digits (quote it: pin: \"0123\")");
         if (has(c, "programs", "") && cfg->n_program_dirs == 0)
                 fail(c, "programs", "needs at least one directory");
         /* Topic prefixes: an MQTT wildcard or an empty level would make every
@@ -812,6 +821,16 @@ static void validate(struct check *c, const struct chair_config *cfg) {
 }
 
 /* ---- public API ---- */
+
+bool chair_pin_valid(const char *pin) {
+        size_t n = pin ? strlen(pin) : 0;
+        if (n < 4 || n > 8)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (pin[i] < '0' || pin[i] > '9')
+                        return false;
+        return true;
+}
 
 static uint64_t fnv1a64(const uint8_t *p, size_t n) {
         uint64_t h = 0xcbf29ce484222325ULL;

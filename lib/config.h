@@ -184,6 +184,12 @@ struct chair_config {
 
         struct chair_mqtt_config mqtt;
 
+        struct {
+                /* Child lock PIN, 4..8 digits (design C3); NULL: none here (the daemon
+                 * then reads the systemd credential owner-pin, chair_owner_pin_load()). */
+                char *pin;
+        } owner;
+
         char **program_dirs;       /* absolute after load */
         unsigned n_program_dirs;
         char *state_dir;           /* may be NULL: see chair_config_state_dir() */
@@ -199,6 +205,9 @@ struct chair_config *chair_config_free(struct chair_config *cfg);
 
 /* Defaults for every key (used by the loader and by tests that build configs in C). */
 void chair_config_set_defaults(struct chair_config *cfg);
+
+/* A child-lock PIN: 4 to 8 ASCII digits. */
+bool chair_pin_valid(const char *pin);
 
 /* $STATE_DIRECTORY, else cfg->state_dir, else /var/lib/chaird. */
 const char *chair_config_state_dir(const struct chair_config *cfg);

@@ -46,6 +46,7 @@ enum chair_end_reason {
         CHAIR_END_FAULT,           /* a stopping fault */
         CHAIR_END_LEFT,            /* occupant left and did not return within the grace period */
         CHAIR_END_SHUTDOWN,        /* daemon shutdown */
+        CHAIR_END_SWITCHED,        /* start with "switch": another program took over (design C3) */
 };
 
 const char *chair_end_reason_name(enum chair_end_reason r);
@@ -59,7 +60,26 @@ enum chair_event_kind {
         CHAIR_EVENT_FAULT,
         CHAIR_EVENT_FAULT_CLEARED,
         CHAIR_EVENT_SELF_TEST,     /* a self-test finished (or was aborted): its report */
+        /* owner API (design C3) */
+        CHAIR_EVENT_PAUSED,        /* paused.reason */
+        CHAIR_EVENT_RESUMED,
+        CHAIR_EVENT_OCCUPANT_LEFT,
+        CHAIR_EVENT_OCCUPANT_RETURNED,
+        CHAIR_EVENT_PROGRAM_SWITCHED,   /* switched.from, switched.to (program indexes) */
+        CHAIR_EVENT_LOCKED,
+        CHAIR_EVENT_UNLOCKED,
 };
+
+/* Recline states beyond the presets of enum chair_recline (status.recline only). */
+#define CHAIR_RECLINE_MOVING ((enum chair_recline) 100)
+#define CHAIR_RECLINE_CUSTOM ((enum chair_recline) 101)
+/* "upright", ..., "moving", "custom"; NULL for CHAIR_RECLINE_KEEP. */
+const char *chair_recline_state_name(enum chair_recline r);
+enum chair_pause_reason {
+        CHAIR_PAUSE_OWNER,
+        CHAIR_PAUSE_OCCUPANT_LEFT,
+};
+const char *chair_pause_reason_name(enum chair_pause_reason r);
 
 /* What the chair was doing when a fault was detected: taken at the start of the
  * tick, before the supervisor's reaction ended the session (the session_ended
@@ -75,10 +95,16 @@ struct chair_event {
         enum chair_event_kind kind;
         uint64_t at_ns;
         union {
-                struct { uint32_t token; enum chair_action action; enum chair_err err; } result;
+                /* detail: what a reply message needs beyond the code (see
+                 * chair_cmd_result_message()): extend: the minutes that can
+                 * still be added; unlock refused: seconds left; resume of a
+                 * running session and skip of the last step: 1. */
+                struct { uint32_t token; enum chair_action action; enum chair_err err; int32_t detail; } result;
                 struct { int16_t program; uint32_t planned_s; } started;
                 struct { float shoulder_mm; } scan;
-                struct { uint16_t index; enum chair_technique technique; } step;
+                struct { uint16_t index; enum chair_technique technique; } step;   /* index 1-based, as in the state */
+                struct { enum chair_pause_reason reason; } paused;
+                struct { int16_t from, to; } switched;
                 struct { enum chair_end_reason reason; float elapsed_s; } ended;
                 struct { enum chair_fault code; struct chair_fault_where where; } fault;   /* where: FAULT only */
                 struct chair_st_report self_test;
@@ -89,16 +115,17 @@ struct chair_event {
  * The per-tick event budget.  A tick takes at most CHAIR_MAX_CMDS_PER_TICK
  * commands (callers pass no more; the RT loop leaves the rest in its ring for
  * the next tick); each yields its result and at most CHAIR_EVENTS_PER_CMD - 1
- * consequences (session_ended, program_switched, session_started); every fault
- * can be raised and cleared once; and the session itself adds at most
- * session_ended, step, scan_done and self_test.  The caller's array holds all
+ * consequences (a switch: session_ended, program_switched, session_started,
+ * step); every fault can be raised and cleared once; and the session itself
+ * adds at most session_ended, step, scan_done, self_test, occupant_left,
+ * occupant_returned, paused and resumed.  The caller's array holds all
  * of it, so nothing is ever dropped; should a change break the sum, the
  * static assert in control.c fails the build, and at run time an event that
  * does not fit is counted (chair_status.events_dropped) for the daemon to log.
  */
 #define CHAIR_MAX_CMDS_PER_TICK 4
-#define CHAIR_EVENTS_PER_CMD 4
-#define CHAIR_EVENTS_PER_TICK_SESSION 4
+#define CHAIR_EVENTS_PER_CMD 5
+#define CHAIR_EVENTS_PER_TICK_SESSION 8
 #define CHAIR_MAX_EVENTS_PER_TICK \
         (CHAIR_MAX_CMDS_PER_TICK * CHAIR_EVENTS_PER_CMD + 2 * _CHAIR_FAULT_COUNT + CHAIR_EVENTS_PER_TICK_SESSION)
 
@@ -115,8 +142,14 @@ struct chair_status {
         float heat_target_c;       /* 0 when the heater is not regulating */
         float heat_c;              /* measured (NaN when the sensor is bad) */
         float carriage_mm;         /* estimated from encoder pulses */
-        float backrest, legrest;   /* 0..1 */
+        float backrest, legrest;   /* measured, 0..1 */
+        uint8_t backrest_pct, legrest_pct;   /* the same in whole per cent, moved only by >= 1 % */
+        /* The preset the chair is at, else CHAIR_RECLINE_MOVING or CHAIR_RECLINE_CUSTOM;
+         * CHAIR_RECLINE_KEEP when the chair cannot recline (no backrest or no sensor). */
         enum chair_recline recline;
+        enum chair_recline recline_target;   /* where it is heading; CHAIR_RECLINE_KEEP: nowhere */
+        bool locked;               /* child lock on */
+        bool heat_wanted;          /* the owner asked for heat this session (heat_on: the heater may heat now) */
         int8_t focus;              /* landmark or -1 */
         bool occupied;
         uint32_t faults;           /* active fault mask */
@@ -162,6 +195,10 @@ void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outpu
  * report of a self-test it aborted.  Returns how many. */
 size_t chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out, struct chair_event *ev);
 
+/* The child lock as persisted (daemon start, before the control thread runs).
+ * Refused (-EINVAL) with locked = true when cfg has no owner.pin. */
+int chair_ctl_set_locked(struct chair_ctl *c, bool locked);
+
 /* Swap the program set; only between sessions.  Returns -EBUSY while a session runs. */
 int chair_ctl_set_programs(struct chair_ctl *c, const struct chair_programs *progs);
 
@@ -175,8 +212,9 @@ struct chair_status_visible {
         int16_t program;
         uint16_t step;
         uint8_t intensity, speed;
-        bool heat_on, occupied;
-        enum chair_recline recline;
+        bool heat_on, occupied, locked;
+        enum chair_recline recline, recline_target;
+        uint8_t backrest_pct, legrest_pct;
         int8_t focus;
         uint32_t faults, faults_latched;
         int32_t elapsed_s;

@@ -109,6 +109,46 @@ static void enter(struct chair_seq *s, enum chair_seq_phase p) {
         s->phase_t_s = 0;
 }
 
+void chair_seq_start_scanned(struct chair_seq *s) {
+        s->scanned = true;
+        enter(s, CHAIR_SEQ_RUNNING);
+        plan_steps(s);
+}
+
+static bool steps_planned(const struct chair_seq *s) {
+        return s->phase == CHAIR_SEQ_RUNNING || (s->phase == CHAIR_SEQ_PAUSED && s->resume_phase == CHAIR_SEQ_RUNNING);
+}
+
+void chair_seq_extend(struct chair_seq *s, uint32_t add_s) {
+        s->planned_s += add_s;
+        if (!steps_planned(s))
+                return;         /* plan_steps() will lay the steps out over the new length */
+        size_t last = s->prog->n_steps - 1;
+        double end = s->step_end_s[last], rem = end - s->run_s;
+        if (rem > 0) {
+                double k = (rem + add_s) / rem;
+                for (size_t i = s->step; i < last; i++)
+                        s->step_end_s[i] = s->run_s + (s->step_end_s[i] - s->run_s) * k;
+        }
+        s->step_end_s[last] = end + add_s;
+}
+
+void chair_seq_skip(struct chair_seq *s) {
+        if (!steps_planned(s) || s->step + 1u >= s->prog->n_steps)
+                return;
+        size_t last = s->prog->n_steps - 1;
+        double end = s->step_end_s[last], total = 0, t = s->run_s;
+        for (size_t i = s->step + 1u; i <= last; i++)
+                total += s->prog->steps[i].duration_s;
+        for (size_t i = s->step + 1u; i < last; i++) {
+                t += total > 0 ? (end - s->run_s) * s->prog->steps[i].duration_s / total : 0;
+                s->step_end_s[i] = t;
+        }
+        s->step_end_s[last] = end;
+        /* the tick's step loop moves on at the next tick of running time */
+        s->step_end_s[s->step] = s->run_s;
+}
+
 static void step_zone(const struct chair_seq *s, const struct chair_config *cfg, const struct chair_step *st,
                       struct chair_zone *z) {
         float track = cfg->hardware.geometry.track_mm;

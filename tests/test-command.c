@@ -366,6 +366,91 @@ static void test_utf8(void **state) {
         assert_true(chair_utf8_valid(msg, strlen(msg)));
 }
 
+/* ---- owner API (design C3) ---- */
+
+static enum chair_err parse(const char *json, struct chair_cmd *cmd, char *msg, size_t msg_size) {
+        char id[CHAIR_CMD_ID_MAX];
+        return chair_cmd_parse(json, strlen(json), &progs, cmd, id, sizeof(id), msg, msg_size);
+}
+
+static void test_owner_actions(void **state) {
+        struct chair_cmd c;
+        char msg[256];
+
+        assert_int_equal(parse("{\"action\":\"set\",\"intensity_delta\":-4,\"speed_delta\":2}", &c, msg, sizeof(msg)),
+                         CHAIR_OK);
+        assert_int_equal(c.intensity_delta, -4);
+        assert_int_equal(c.speed_delta, 2);
+        assert_int_equal(c.intensity, CHAIR_UNSET);
+        static const char *const bad[] = {
+                "{\"action\":\"set\",\"intensity_delta\":0}",
+                "{\"action\":\"set\",\"intensity_delta\":5}",
+                "{\"action\":\"set\",\"speed_delta\":1.5}",
+                "{\"action\":\"set\",\"intensity\":3,\"intensity_delta\":1}",
+                "{\"action\":\"extend\"}",
+                "{\"action\":\"extend\",\"minutes\":0}",
+                "{\"action\":\"skip\",\"minutes\":1}",
+                "{\"action\":\"unlock\"}",
+                "{\"action\":\"unlock\",\"pin\":1234}",
+                "{\"action\":\"unlock\",\"pin\":\"123\"}",
+                "{\"action\":\"unlock\",\"pin\":\"123456789\"}",
+                "{\"action\":\"unlock\",\"pin\":\"12a4\"}",
+                "{\"action\":\"lock\",\"pin\":\"1234\"}",
+                "{\"action\":\"start\",\"program\":\"deep-back\",\"switch\":1}",
+                "{\"action\":\"set\",\"switch\":true}",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(parse(bad[i], &c, msg, sizeof(msg)), CHAIR_ERR_INVALID_VALUE);
+                assert_null(strstr(msg, "12a4"));     /* a PIN is never echoed */
+        }
+        assert_int_equal(parse("{\"action\":\"extend\",\"minutes\":5}", &c, msg, sizeof(msg)), CHAIR_OK);
+        assert_int_equal(c.action, CHAIR_ACTION_EXTEND);
+        assert_int_equal(c.minutes, 5);
+        assert_int_equal(parse("{\"action\":\"skip\"}", &c, msg, sizeof(msg)), CHAIR_OK);
+        assert_int_equal(c.action, CHAIR_ACTION_SKIP);
+        assert_int_equal(parse("{\"action\":\"lock\"}", &c, msg, sizeof(msg)), CHAIR_OK);
+        assert_int_equal(c.action, CHAIR_ACTION_LOCK);
+        assert_int_equal(parse("{\"action\":\"unlock\",\"pin\":\"01234567\"}", &c, msg, sizeof(msg)), CHAIR_OK);
+        assert_string_equal(c.pin, "01234567");
+        assert_int_equal(parse("{\"action\":\"start\",\"program\":\"deep-back\",\"switch\":true}", &c, msg,
+                               sizeof(msg)), CHAIR_OK);
+        assert_true(c.switch_program);
+
+        /* the range of a level, not 0..100 */
+        assert_int_equal(parse("{\"action\":\"set\",\"intensity\":3.5}", &c, msg, sizeof(msg)),
+                         CHAIR_ERR_INVALID_VALUE);
+        assert_non_null(strstr(msg, "1..5"));
+}
+
+static void test_did_you_mean(void **state) {
+        static const struct {
+                const char *json;
+                enum chair_err err;
+                const char *hint;          /* NULL: no suggestion */
+        } dym_cases[] = {
+                { "{\"action\":\"start\",\"program\":\"Lumbar-Relief\"}", CHAIR_ERR_UNKNOWN_PROGRAM, "\"lumbar-relief\"" },
+                { "{\"action\":\"start\",\"program\":\"lumbar-relif\"}", CHAIR_ERR_UNKNOWN_PROGRAM, "\"lumbar-relief\"" },
+                { "{\"action\":\"start\",\"program\":\"Deep back\"}", CHAIR_ERR_UNKNOWN_PROGRAM, "\"deep-back\"" },
+                { "{\"action\":\"start\",\"program\":\"sauna\"}", CHAIR_ERR_UNKNOWN_PROGRAM, NULL },
+                { "{\"action\":\"set\",\"focus\":\"l4\"}", CHAIR_ERR_INVALID_VALUE, "\"L4\"" },
+                { "{\"action\":\"set\",\"focus\":\"t12\"}", CHAIR_ERR_INVALID_VALUE, "\"T12\"" },
+                { "{\"action\":\"set\",\"focus\":\"neck\"}", CHAIR_ERR_INVALID_VALUE, NULL },
+                { "{\"action\":\"recline\",\"position\":\"zero gravity\"}", CHAIR_ERR_INVALID_VALUE, "\"zero-gravity\"" },
+        };
+        for (size_t i = 0; i < sizeof(dym_cases) / sizeof(dym_cases[0]); i++) {
+                struct chair_cmd c;
+                char msg[256];
+                assert_int_equal(parse(dym_cases[i].json, &c, msg, sizeof(msg)), dym_cases[i].err);
+                const char *dym = strstr(msg, "did you mean ");
+                if (!dym_cases[i].hint)
+                        assert_null(dym);
+                else {
+                        assert_non_null(dym);
+                        assert_non_null(strstr(dym, dym_cases[i].hint));
+                }
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_table),
@@ -377,6 +462,8 @@ int main(void) {
                 cmocka_unit_test(test_minutes_limited_by_config),
                 cmocka_unit_test(test_id_too_long_and_not_nul_terminated),
                 cmocka_unit_test(test_utf8),
+                cmocka_unit_test(test_owner_actions),
+                cmocka_unit_test(test_did_you_mean),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -361,7 +361,7 @@ static void test_diag_persistent(void **state) {
 /* What HA requires of each platform in device discovery (besides p and unique_id). */
 static const struct {
         const char *platform;
-        const char *required[3];
+        const char *required[4];
 } ha_required[] = {
         { "select", { "command_topic", "options", NULL } },
         { "number", { "command_topic", NULL } },
@@ -369,6 +369,7 @@ static const struct {
         { "button", { "command_topic", NULL } },
         { "sensor", { "state_topic", NULL } },
         { "binary_sensor", { "state_topic", NULL } },
+        { "lock", { "command_topic", "state_topic", "command_template", NULL } },
 };
 
 /* The entities issue 4 asks for: key → platform. */
@@ -379,6 +380,9 @@ static const struct {
         { "heat", "switch" },     { "stop", "button" },        { "pause", "button" },
         { "resume", "button" },   { "remaining", "sensor" },   { "heater_temperature", "sensor" },
         { "occupancy", "binary_sensor" }, { "fault", "binary_sensor" },
+        /* issue 16 / design C3 */
+        { "focus", "select" },    { "extend", "button" },      { "skip", "button" },
+        { "clear_faults", "button" }, { "child_lock", "lock" },
         /* issue 18: the pain diary */
         { "pain", "number" },     { "pain_change", "sensor" }, { "start_suggestion", "button" },
 };
@@ -474,6 +478,24 @@ static void test_discovery(void **state) {
         assert_string_equal(json_object_get_string(get_path(cmps, "pain.state_topic")), "chaird/living-room/event");
         assert_string_equal(json_object_get_string(get_path(cmps, "pain_change.state_topic")),
                             "chaird/living-room/event");
+        /* idle: HA's "unknown" (payload_reset), not 0 below the slider's 1..5 */
+        assert_string_equal(json_object_get_string(get_path(cmps, "intensity.payload_reset")), "None");
+        assert_non_null(strstr(json_object_get_string(get_path(cmps, "intensity.value_template")), "'None'"));
+        assert_string_equal(json_object_get_string(get_path(cmps, "extend.payload_press")),
+                            "{\"action\":\"extend\",\"minutes\":5}");
+        /* no recline entity on a chair without a measured backrest */
+        json_object *none;
+        assert_false(json_object_object_get_ex(cmps, "recline", &none));
+        json_object_put(o);
+        free(s);
+
+        cfg.hardware.outputs[CHAIR_ACT_BACKREST].present = true;
+        cfg.hardware.inputs.backrest_pos.set = true;
+        assert_int_equal(chair_report_discovery(&cfg, &progs, "chaird/living-room", "0.1.0", &s), 0);
+        o = parse(s);
+        json_object *rec = get_path(o, "cmps.recline");
+        assert_string_equal(json_object_get_string(get_path(rec, "p")), "select");
+        assert_int_equal(json_object_array_length(get_path(rec, "options")), 3);
         json_object_put(o);
         free(s);
 }
