@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "childlock.h"
 #include "config.h"
 #include "errors.h"
 #include "yaml-load.h"
@@ -821,16 +822,6 @@ static void validate(struct check *c, const struct chair_config *cfg) {
 }
 
 /* ---- public API ---- */
-
-bool chair_pin_valid(const char *pin) {
-        size_t n = pin ? strlen(pin) : 0;
-        if (n < 4 || n > 8)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (pin[i] < '0' || pin[i] > '9')
-                        return false;
-        return true;
-}
 
 static uint64_t fnv1a64(const uint8_t *p, size_t n) {
         uint64_t h = 0xcbf29ce484222325ULL;
