@@ -1074,6 +1074,93 @@ static void usage(FILE *f) {
               f);
 }
 
+/* ---- the verbs ---- */
+
+static json_object *verb_simple(const char *verb, int argc, char **argv) {
+        return simple(verb);
+}
+
+static json_object *verb_start(const char *verb, int argc, char **argv) {
+        return build_start(argc, argv);
+}
+
+static json_object *verb_set(const char *verb, int argc, char **argv) {
+        return build_set(argc, argv);
+}
+
+static json_object *verb_extend(const char *verb, int argc, char **argv) {
+        return build_extend(argc, argv);
+}
+
+static json_object *verb_unlock(const char *verb, int argc, char **argv) {
+        return build_unlock(argc, argv);
+}
+
+static json_object *verb_clear_faults(const char *verb, int argc, char **argv) {
+        return simple("clear_faults");
+}
+
+static json_object *verb_recline(const char *verb, int argc, char **argv) {
+        if (argc != 1) {
+                fprintf(stderr, "chairctl: recline upright|relax|zero-gravity\n");
+                exit(EXIT_USAGE);
+        }
+        json_object *c = simple("recline");
+        json_object_object_add(c, "position", json_object_new_string(argv[0]));
+        return c;
+}
+
+static json_object *verb_forget_profile(const char *verb, int argc, char **argv) {
+        if (argc != 1) {
+                fprintf(stderr, "chairctl: forget-profile NAME\n");
+                exit(EXIT_USAGE);
+        }
+        json_object *c = simple("forget_profile");
+        json_object_object_add(c, "profile", json_object_new_string(argv[0]));
+        return c;
+}
+
+/* Every verb: build makes the command (it exits with a usage line on bad
+ * arguments); view talks to the chair itself (after build, when both are set). */
+struct verb {
+        const char *name;
+        json_object *(*build)(const char *verb, int argc, char **argv);
+        int (*view)(struct mosquitto *m);
+        bool takes_args;
+};
+
+static const struct verb verbs[] = {
+        { "start", verb_start, NULL, true },
+        { "stop", verb_simple, NULL, false },
+        { "pause", verb_simple, NULL, false },
+        { "resume", verb_simple, NULL, false },
+        { "skip", verb_simple, NULL, false },
+        { "set", verb_set, NULL, true },
+        { "extend", verb_extend, NULL, true },
+        { "recline", verb_recline, NULL, true },
+        { "lock", verb_simple, NULL, false },
+        { "unlock", verb_unlock, NULL, true },
+        { "clear-faults", verb_clear_faults, NULL, false },
+        { "forget-profile", verb_forget_profile, NULL, true },
+        { "rate", build_diary, NULL, true },
+        { "diary", build_diary, cmd_diary, true },
+        { "suggest", build_diary, cmd_diary, true },
+        { "self-test", NULL, cmd_self_test, false },
+        { "status", NULL, cmd_status, false },
+        { "watch", NULL, cmd_watch, false },
+        { "programs", NULL, cmd_programs, false },
+        { "diag", NULL, cmd_diag, false },
+        { "faults", NULL, cmd_faults, false },
+        { "usage", NULL, cmd_usage, false },
+};
+
+static const struct verb *find_verb(const char *name) {
+        for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+                if (!strcmp(verbs[i].name, name))
+                        return &verbs[i];
+        return NULL;
+}
+
 int main(int argc, char **argv) {
         srand((unsigned) (time(NULL) ^ (getpid() << 8)));
         S.host = strdup("localhost");
@@ -1144,69 +1231,24 @@ int main(int argc, char **argv) {
                         nargs--, i--;
                 }
 
-        json_object *request_cmd = NULL;
-        int (*view)(struct mosquitto *) = NULL;
-        if (!strcmp(cmd, "start"))
-                request_cmd = build_start(nargs, args);
-        else if (!strcmp(cmd, "set"))
-                request_cmd = build_set(nargs, args);
-        else if (!strcmp(cmd, "recline")) {
-                if (nargs != 1) {
-                        fprintf(stderr, "chairctl: recline upright|relax|zero-gravity\n");
-                        return EXIT_USAGE;
-                }
-                request_cmd = simple("recline");
-                json_object_object_add(request_cmd, "position", json_object_new_string(args[0]));
-        } else if (!strcmp(cmd, "forget-profile")) {
-                if (nargs != 1) {
-                        fprintf(stderr, "chairctl: forget-profile NAME\n");
-                        return EXIT_USAGE;
-                }
-                request_cmd = simple("forget_profile");
-                json_object_object_add(request_cmd, "profile", json_object_new_string(args[0]));
-        } else if (!strcmp(cmd, "stop") || !strcmp(cmd, "pause") || !strcmp(cmd, "resume") ||
-                   !strcmp(cmd, "skip") || !strcmp(cmd, "lock"))
-                request_cmd = simple(cmd);
-        else if (!strcmp(cmd, "extend"))
-                request_cmd = build_extend(nargs, args);
-        else if (!strcmp(cmd, "unlock"))
-                request_cmd = build_unlock(nargs, args);
-        else if (!strcmp(cmd, "clear-faults"))
-                request_cmd = simple("clear_faults");
-        else if (!strcmp(cmd, "self-test"))
-                view = cmd_self_test;
-        else if (!strcmp(cmd, "status"))
-                view = cmd_status;
-        else if (!strcmp(cmd, "watch"))
-                view = cmd_watch;
-        else if (!strcmp(cmd, "programs"))
-                view = cmd_programs;
-        else if (!strcmp(cmd, "diag"))
-                view = cmd_diag;
-        else if (!strcmp(cmd, "faults"))
-                view = cmd_faults;
-        else if (!strcmp(cmd, "usage"))
-                view = cmd_usage;
-        else if (!strcmp(cmd, "rate"))
-                request_cmd = build_diary(cmd, nargs, args);
-        else if (!strcmp(cmd, "diary") || !strcmp(cmd, "suggest")) {
-                D.cmd = build_diary(cmd, nargs, args);
-                view = cmd_diary;
-        }
-        else {
+        const struct verb *v = find_verb(cmd);
+        if (!v) {
                 fprintf(stderr, "chairctl: unknown command \"%s\"\n", cmd);
                 usage(stderr);
                 return EXIT_USAGE;
         }
-        if (request_cmd && nargs > 0 && strcmp(cmd, "start") && strcmp(cmd, "set") && strcmp(cmd, "recline") &&
-            strcmp(cmd, "forget-profile") && strcmp(cmd, "extend") && strcmp(cmd, "unlock") &&
-            strcmp(cmd, "rate")) {
+        if (!v->takes_args && nargs > 0) {
                 fprintf(stderr, "chairctl: %s takes no arguments\n", cmd);
                 return EXIT_USAGE;
         }
+        /* A command whose reply is all there is to see, or a view that has its own
+         * exchange (and may have built its command to send first). */
+        json_object *request_cmd = v->build && !v->view ? v->build(cmd, nargs, args) : NULL;
+        if (v->build && v->view)
+                D.cmd = v->build(cmd, nargs, args);
 
         struct mosquitto *m = connect_broker();
-        int r = request_cmd ? request(m, request_cmd, false) : view(m);
+        int r = request_cmd ? request(m, request_cmd, false) : v->view(m);
         mosquitto_disconnect(m);
         mosquitto_loop(m, 100, 1);
         mosquitto_destroy(m);
