@@ -70,7 +70,7 @@ enter() {
 in_root() {
         r=$1
         shift
-        unshare -m sh "$top/tools/debian13-root.sh" __enter "$r" "$@"
+        unshare -m sh "$top/tools/debian13-root.sh" __enter "$r" "$@" 9>&-
 }
 
 build_root() {
@@ -103,16 +103,20 @@ build_root() {
 ensure() {
         [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, mounts)"
         mkdir -p "$(dirname "$root")"
-        # One maker at a time; readers of a finished root do not wait.
+        # One maker at a time, and never while a `run` is inside: makers hold the
+        # lock exclusively, runs shared (kept until this script exits).
         exec 9>"$root.lock"
-        flock 9
-        if [ -f "$root/.chaird-root-key" ] && [ "$(cat "$root/.chaird-root-key")" = "$(key)" ]; then
-                echo "debian13-root: cached $root" >&2
-        else
-                build_root
+        flock -s 9
+        if ! fresh; then
+                flock 9
+                fresh || build_root
+                flock -s 9
         fi
-        flock -u 9
-        exec 9>&-
+        echo "debian13-root: using $root" >&2
+}
+
+fresh() {
+        [ -f "$root/.chaird-root-key" ] && [ "$(cat "$root/.chaird-root-key")" = "$(key)" ]
 }
 
 case "${1:-}" in
