@@ -425,6 +425,13 @@ static int commit_chip(struct chair_gpio *g, unsigned ci, const struct v2_line *
         return 0;
 }
 
+static bool chip_has_lines(const struct chair_gpio *g, unsigned ci) {
+        for (unsigned i = 0; i < g->n_lines; i++)
+                if (g->lines[i].chip == ci)
+                        return true;
+        return false;
+}
+
 int chair_gpio_commit(struct chair_gpio *g, const struct chair_gpio_binding **bad, char *why, size_t why_len) {
         char dummy[8], w[512];
         int r = 0;
@@ -438,8 +445,8 @@ int chair_gpio_commit(struct chair_gpio *g, const struct chair_gpio_binding **ba
                 *bad = NULL;
         for (unsigned ci = 0; ci < g->n_chips; ci++) {
                 const struct v2_line *l = NULL;
-                if (g->chips[ci].req)
-                        continue;
+                if (g->chips[ci].req || !chip_has_lines(g, ci))
+                        continue;  /* claimed already, or only opened for a line that failed its checks */
                 int k = commit_chip(g, ci, &l, w, sizeof(w));
                 if (k < 0 && r == 0) {
                         r = k;

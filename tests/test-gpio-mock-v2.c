@@ -849,6 +849,20 @@ static void test_safe_state(void **state) {
         assert_int_equal(L(1, 3)->initial, 1);
         assert_int_equal(fs_read_long(f->root, "pwm/pwmchip0/pwm1/enable"), 0);
         chair_errors_clear(&errs);
+
+        /* The only line asked for on a chip fails its check: that chip has nothing to claim, the others do. */
+        kernel_reset();
+        f->cfg.hardware.outputs[CHAIR_ACT_CARRIAGE].pwm.chip = 0;
+        L(1, 3)->busy_external = true;
+        L(0, 6)->value = 1;
+        assert_true(chair_hal_linux_safe_state(&f->cfg, &errs) < 0);
+        assert_int_equal(errs.n, 1);
+        assert_string_equal(errs.v[0].path, "hardware.outputs.valve-seat.gpio");
+        assert_int_equal(n_requests, 1);
+        assert_int_equal(L(0, 6)->value, 0);
+        L(1, 3)->busy_external = false;
+        assert_no_line_requested();
+        chair_errors_clear(&errs);
 }
 
 /* safe() on a running HAL forces every output, even ones the cache thinks are safe. */
