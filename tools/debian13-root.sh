@@ -18,7 +18,9 @@
 # the source tree is bind-mounted at its own path, so build directories made
 # inside (e.g. build-deb13/) are readable from outside, paths and all.  The
 # mounts vanish with the namespace; nothing is left mounted on the host.  The
-# network is the host's (tests use loopback brokers).  Needs root.
+# network is the host's (tests use loopback brokers).  The environment is
+# clean but for a few variables (CI, BUILD_DIR, MESON_ARGS, TIME_SCALE; no .pyc files are
+# written into the tree).  Needs root.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,7 +65,8 @@ enter() {
         cd /
         exec chroot "$r" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
                 HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" DEBIAN_FRONTEND=noninteractive \
-                CI="${CI:-}" BUILD_DIR="${BUILD_DIR:-}" MESON_ARGS="${MESON_ARGS:-}" \
+                PYTHONDONTWRITEBYTECODE=1 \
+                CI="${CI:-}" BUILD_DIR="${BUILD_DIR:-}" MESON_ARGS="${MESON_ARGS:-}" TIME_SCALE="${TIME_SCALE:-}" \
                 /bin/sh -c 'cd "$0" && exec "$@"' "$top" "$@"
 }
 
