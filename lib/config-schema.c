@@ -29,12 +29,22 @@ static const cyaml_schema_field_t gpio_out_fields[] = {
         CYAML_FIELD_END,
 };
 
+static const cyaml_strval_t gpio_bias_strings[] = {
+        { "as-is", CHAIR_GPIO_BIAS_AS_IS },
+        { "pull-up", CHAIR_GPIO_BIAS_PULL_UP },
+        { "pull-down", CHAIR_GPIO_BIAS_PULL_DOWN },
+        { "disabled", CHAIR_GPIO_BIAS_DISABLED },
+};
+
 static const cyaml_schema_field_t gpio_in_fields[] = {
         STR("chip", struct chair_gpio_binding, chip),
         CYAML_FIELD_INT("line", OPT, struct chair_gpio_binding, offset),
         STR("name", struct chair_gpio_binding, name),
         CYAML_FIELD_BOOL("active_low", OPT, struct chair_gpio_binding, active_low),
         CYAML_FIELD_UINT("debounce_ms", OPT, struct chair_gpio_binding, debounce_ms),
+        CYAML_FIELD_ENUM("bias", OPT | CYAML_FLAG_STRICT, struct chair_gpio_binding, bias,
+                         gpio_bias_strings, CYAML_ARRAY_LEN(gpio_bias_strings)),
+        CYAML_FIELD_UINT("debounce_us", OPT, struct chair_gpio_binding, debounce_us),
         CYAML_FIELD_END,
 };
 
@@ -348,6 +358,7 @@ static const struct range output_ranges[] = {
 static const struct range gpio_in_ranges[] = {
         R("line", NUM_I32, struct chair_gpio_binding, offset, 0, 1023),
         R("debounce_ms", NUM_U32, struct chair_gpio_binding, debounce_ms, 0, 1000),
+        R("debounce_us", NUM_U32, struct chair_gpio_binding, debounce_us, 0, 1000000),
 };
 
 static const struct range iio_ranges[] = {

@@ -21,6 +21,14 @@ enum chair_backend {
         CHAIR_BACKEND_LINUX,
 };
 
+/* Pull resistor of a GPIO input, as the kernel sets it (`bias:`); AS_IS leaves the line as it is. */
+enum chair_gpio_bias {
+        CHAIR_GPIO_BIAS_AS_IS,
+        CHAIR_GPIO_BIAS_PULL_UP,
+        CHAIR_GPIO_BIAS_PULL_DOWN,
+        CHAIR_GPIO_BIAS_DISABLED,
+};
+
 /* A GPIO line: by chip (name, path or label) and offset, or by line name. */
 struct chair_gpio_binding {
         bool set;                  /* false when the key is absent */
@@ -28,7 +36,9 @@ struct chair_gpio_binding {
         int offset;                /* -1 when addressed by name */
         char *name;                /* line name (gpio-line-names), or NULL */
         bool active_low;
-        uint32_t debounce_ms;      /* inputs only */
+        uint32_t debounce_ms;      /* inputs only: chaird's own debounce (lib/hal-linux.c) */
+        enum chair_gpio_bias bias; /* inputs only */
+        uint32_t debounce_us;      /* inputs only: the kernel's debounce (libgpiod 2), 0 = none */
         /* where in the file the binding was written, for error messages */
         uint32_t line, column;
 };

@@ -2,18 +2,27 @@
 #pragma once
 
 /*
- * GPIO lines for the linux backend.  This is the ONLY file that calls
- * libgpiod (1.6 API): a port to libgpiod 2 touches gpio.c alone.
+ * GPIO lines for the linux backend.  Two files implement this header and only
+ * they call libgpiod: lib/gpio-v1.c (libgpiod 1.6, Debian 12) and
+ * lib/gpio-v2.c (libgpiod 2.x, Debian 13, Yocto scarthgap and later); meson
+ * builds the one matching the libgpiod it finds.
  *
  * A struct chair_gpio owns the chips it opened and the lines it requested
  * (consumer "chaird").  Lines are addressed by an int handle returned at
  * request time.  Outputs are requested with their initial value, so the
  * kernel drives the safe value from the moment the request succeeds.  Inputs
- * are requested for both-edge events; chair_gpio_poll() drains the events of
- * every input without blocking.
+ * are requested for both-edge events, with the binding's bias and kernel
+ * debounce; chair_gpio_poll() drains the events of every input without
+ * blocking.
  *
- * Thread rules: new/free/request* on the main thread before the control loop
- * starts; set/poll/take_edges on the control thread (no allocation, no
+ * Claiming happens in two steps because libgpiod 2 claims all the lines of a
+ * chip in one request: request_*() find and check a line and return its
+ * handle, chair_gpio_commit() claims every line asked for so far.  (The 1.6
+ * backend claims in request_*() already; its commit has nothing left to do.)
+ * set/get/poll work on committed lines only.
+ *
+ * Thread rules: new, free, request_*() and commit on the main thread before the control
+ * loop starts; set/poll/take_edges on the control thread (no allocation, no
  * blocking: each is one or a few non-blocking syscalls).
  */
 
@@ -44,9 +53,22 @@ struct chair_gpio *chair_gpio_free(struct chair_gpio *g);
  */
 int chair_gpio_request_output(struct chair_gpio *g, const struct chair_gpio_binding *b, int value,
                               char *why, size_t why_len);
-/* Request b as an input with both-edge events.  Same returns as above. */
+/*
+ * Request b as an input with both-edge events, b->bias and b->debounce_us
+ * (the kernel's debounce; libgpiod 1.6 has none: -EOPNOTSUPP with a why).
+ * Same returns as above.
+ */
 int chair_gpio_request_input(struct chair_gpio *g, const struct chair_gpio_binding *b,
                              char *why, size_t why_len);
+
+/*
+ * Claim every line requested since the last commit, one kernel request per
+ * chip.  Every chip is tried even after a failure, so that as many outputs
+ * as possible are held at their initial value.  Returns 0 or the first
+ * negative errno; then *bad (if not NULL) is the binding of a line that was
+ * not claimed (the one in use for EBUSY) and why says what happened.
+ */
+int chair_gpio_commit(struct chair_gpio *g, const struct chair_gpio_binding **bad, char *why, size_t why_len);
 
 /* Set an output's logical value.  Control-thread safe.  0 or negative errno. */
 int chair_gpio_set(struct chair_gpio *g, int h, int value);

@@ -667,14 +667,6 @@ static int open_inputs(struct hal_linux *h, const struct chair_config *cfg, stru
                 e->h = k;
                 e->fail_fast = i != IN_OCCUPANCY && i != IN_ENCODER;
                 e->debounce_ns = (uint64_t) b->debounce_ms * 1000000u;
-                int v = chair_gpio_get(h->gpio, k);
-                if (v < 0) {
-                        snprintf(why, sizeof(why), "cannot read the line: %s", strerror(-v));
-                        add_error(errs, cfg, b->line, b->column, path, in_names[i], why);
-                        r = first(r, v);
-                        continue;
-                }
-                e->raw = e->state = v;
         }
 
         for (int i = 0; i < _AN_COUNT; i++) {
@@ -715,6 +707,64 @@ static int open_inputs(struct hal_linux *h, const struct chair_config *cfg, stru
         return r;
 }
 
+/* The config path of binding b (an output's dir/gpio or a GPIO input), for errors found at commit. */
+static void binding_path(const struct chair_config *cfg, const struct chair_gpio_binding *b, char *path, size_t len,
+                         const char **what) {
+        for (int i = 0; i < _CHAIR_ACT_COUNT; i++) {
+                const struct chair_output_config *oc = &cfg->hardware.outputs[i];
+                if (b == &oc->dir || b == &oc->gpio) {
+                        snprintf(path, len, "hardware.outputs.%s.%s", chair_actuator_name(i), b == &oc->dir ? "dir" : "gpio");
+                        *what = chair_actuator_name(i);
+                        return;
+                }
+        }
+        for (int i = 0; i < _IN_COUNT; i++)
+                if (b == in_binding(cfg, i)) {
+                        snprintf(path, len, "hardware.inputs.%s", in_names[i]);
+                        *what = in_names[i];
+                        return;
+                }
+        snprintf(path, len, "hardware");
+        *what = "gpio";
+}
+
+/* Claim the requested lines (libgpiod 2: one request per chip), reporting a failure at its binding. */
+static int commit_lines(struct chair_gpio *g, const struct chair_config *cfg, struct chair_errors *errs) {
+        const struct chair_gpio_binding *bad = NULL;
+        char why[512], path[128];
+        const char *what;
+
+        int r = chair_gpio_commit(g, &bad, why, sizeof(why));
+        if (r < 0) {
+                binding_path(cfg, bad, path, sizeof(path), &what);
+                add_error(errs, cfg, bad ? bad->line : 0, bad ? bad->column : 0, path, what, why);
+        }
+        return r;
+}
+
+/* Each input's level at start, once its line is claimed. */
+static int read_initial_inputs(struct hal_linux *h, const struct chair_config *cfg, struct chair_errors *errs) {
+        char why[512], path[128];
+        int r = 0;
+
+        for (int i = 0; i < _IN_COUNT; i++) {
+                const struct chair_gpio_binding *b = in_binding(cfg, i);
+                struct in_ent *e = &h->in[i];
+                if (!e->present)
+                        continue;
+                int v = chair_gpio_get(h->gpio, e->h);
+                if (v < 0) {
+                        snprintf(path, sizeof(path), "hardware.inputs.%s", in_names[i]);
+                        snprintf(why, sizeof(why), "cannot read the line: %s", strerror(-v));
+                        add_error(errs, cfg, b->line, b->column, path, in_names[i], why);
+                        r = first(r, v);
+                        continue;
+                }
+                e->raw = e->state = v;
+        }
+        return r;
+}
+
 int chair_hal_linux_new(const struct chair_config *cfg, struct chair_errors *errs, struct chair_hal **ret) {
         struct hal_linux *h = calloc(1, sizeof(*h));
         if (!h)
@@ -734,6 +784,10 @@ int chair_hal_linux_new(const struct chair_config *cfg, struct chair_errors *err
         /* Outputs first: the sooner every output is held at its safe value, the better. */
         r = open_outputs(h, cfg, errs);
         r = first(r, open_inputs(h, cfg, errs));
+        if (r >= 0)
+                r = commit_lines(h->gpio, cfg, errs);
+        if (r >= 0)
+                r = read_initial_inputs(h, cfg, errs);
         if (r < 0)
                 goto fail;
 
@@ -829,6 +883,8 @@ int chair_hal_linux_safe_state(const struct chair_config *cfg, struct chair_erro
                         }
                 }
         }
+        /* Whatever could be found is claimed, so at its safe value, even when some binding failed. */
+        r = first(r, commit_lines(g, cfg, errs));
         chair_gpio_free(g);
         return r;
 }

@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * The linux backend: GPIO lines through libgpiod 1.6 (gpio.c), PWM through
+ * The linux backend: GPIO lines through libgpiod (gpio.h), PWM through
  * sysfs (pwm.c), ADC sensors through IIO sysfs (iio.c).  See docs/hardware.md.
  *
  * Mapping of the logical values of hal.h onto hardware:

@@ -423,6 +423,70 @@ static void test_strict_numbers(void **state) {
         unlink(path);
 }
 
+/* Write text to a temporary file and load it; returns what chair_config_load() did. */
+static int load_text(const char *text, struct chair_errors *e, struct chair_config **cfg) {
+        char path[] = "/tmp/test-config-XXXXXX";
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+        int r = chair_config_load(path, e, cfg);
+        chair_errors_print(e, stdout);
+        unlink(path);
+        return r;
+}
+
+/* Input bias and kernel debounce: each value as written, defaults as-is / 0, bad ones at their key. */
+static void test_gpio_input_bias(void **state) {
+        char text[PATH_MAX + 512];
+        struct chair_errors e = { 0 };
+        struct chair_config *cfg = NULL;
+
+        snprintf(text, sizeof(text),
+                 "hardware:\n"
+                 "  inputs:\n"
+                 "    estop: { chip: gpiochip0, line: 4, bias: pull-up, debounce_us: 5000 }\n"
+                 "    occupancy: { name: SEAT, bias: pull-down }\n"
+                 "    obstacle: { name: OBST, bias: disabled, debounce_us: 1000000 }\n"
+                 "    encoder: { name: ENC, bias: as-is }\n"
+                 "    carriage_home: { name: HOME }\n"
+                 "programs: [%s/programs]\n", data_dir);
+        assert_int_equal(load_text(text, &e, &cfg), 0);
+        const struct chair_input_config *in = &cfg->hardware.inputs;
+        assert_int_equal(in->estop.bias, CHAIR_GPIO_BIAS_PULL_UP);
+        assert_int_equal(in->estop.debounce_us, 5000);
+        assert_int_equal(in->occupancy.bias, CHAIR_GPIO_BIAS_PULL_DOWN);
+        assert_int_equal(in->occupancy.debounce_us, 0);
+        assert_int_equal(in->obstacle.bias, CHAIR_GPIO_BIAS_DISABLED);
+        assert_int_equal(in->obstacle.debounce_us, 1000000);
+        assert_int_equal(in->encoder.bias, CHAIR_GPIO_BIAS_AS_IS);
+        assert_int_equal(in->carriage_home.bias, CHAIR_GPIO_BIAS_AS_IS);
+        chair_config_free(cfg);
+
+        static const struct {
+                const char *line, *path, *message;
+                uint32_t column;
+        } bad[] = {
+                { "    estop: { chip: gpiochip0, line: 4, bias: up }\n", "hardware.inputs.estop.bias",
+                  "expected one of: as-is, pull-up, pull-down, disabled", 40 },
+                { "    estop: { chip: gpiochip0, line: 4, debounce_us: 1000001 }\n", "hardware.inputs.estop.debounce_us",
+                  "out of range", 40 },
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                snprintf(text, sizeof(text), "hardware:\n  inputs:\n%sprograms: [%s/programs]\n", bad[i].line, data_dir);
+                cfg = (void *) 1;
+                assert_int_equal(load_text(text, &e, &cfg), -EINVAL);
+                assert_null(cfg);
+                assert_int_equal(e.n, 1);
+                assert_string_equal(e.v[0].path, bad[i].path);
+                assert_int_equal(e.v[0].line, 3);
+                assert_int_equal(e.v[0].column, bad[i].column);
+                assert_non_null(strstr(e.v[0].message, bad[i].message));
+                chair_errors_clear(&e);
+        }
+}
+
 static char *check(const char *path, int expect) {
         char *buf = NULL;
         size_t len = 0;
@@ -507,6 +571,7 @@ int main(void) {
                 cmocka_unit_test(test_all_errors_reported),
                 cmocka_unit_test(test_strict_numbers),
                 cmocka_unit_test(test_check_config),
+                cmocka_unit_test(test_gpio_input_bias),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
 }

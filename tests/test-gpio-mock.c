@@ -272,6 +272,7 @@ static struct chair_pwm_binding pwm_at(int chip, int ch, float max_duty) {
  * tap:       pwm 0/1
  * estop gpiochip0:4 active-low debounce 5 ms; occupancy by name SEAT_SENSE debounce 20 ms;
  * obstacle by chip label + name; encoder gpiochip0:23; carriage_home gpiochip1:9
+ * biases: estop pull-up, encoder pull-down, carriage_home disabled (outputs: none)
  */
 static int setup(void **state) {
         struct fixture *f = calloc(1, sizeof(*f));
@@ -299,10 +300,13 @@ static int setup(void **state) {
         struct chair_input_config *in = &f->cfg.hardware.inputs;
         in->estop = gpio_at(DEV "/gpiochip0", 4, true);
         in->estop.debounce_ms = 5;
+        in->estop.bias = CHAIR_GPIO_BIAS_PULL_UP;
         in->occupancy = (struct chair_gpio_binding) { .set = true, .offset = -1, .name = (char *) "SEAT_SENSE", .debounce_ms = 20 };
         in->obstacle = (struct chair_gpio_binding) { .set = true, .chip = (char *) "expander", .offset = -1, .name = (char *) "OBSTACLE" };
         in->encoder = gpio_at("gpiochip0", 23, false);
         in->carriage_home = gpio_at("gpiochip1", 9, false);
+        in->carriage_home.bias = CHAIR_GPIO_BIAS_DISABLED;
+        in->encoder.bias = CHAIR_GPIO_BIAS_PULL_DOWN;
         *state = f;
         return 0;
 }
@@ -340,11 +344,12 @@ static void test_requests(void **state) {
                 { 0, 6, GPIOD_LINE_REQUEST_DIRECTION_OUTPUT, 0, 0 },                                   /* pump off */
                 { 0, 5, GPIOD_LINE_REQUEST_DIRECTION_OUTPUT, 0, 0 },                                   /* valve vented */
                 { 1, 3, GPIOD_LINE_REQUEST_DIRECTION_OUTPUT, GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW, 1 },  /* valve safe 1 */
-                { 0, 4, GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES, GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW, -1 }, /* estop */
+                { 0, 4, GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES,
+                  GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW | GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP, -1 },     /* estop */
                 { 0, 22, GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES, 0, -1 },                                 /* occupancy */
                 { 1, 7, GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES, 0, -1 },                                  /* obstacle */
-                { 0, 23, GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES, 0, -1 },                                 /* encoder */
-                { 1, 9, GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES, 0, -1 },                                  /* home */
+                { 0, 23, GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES, GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN, -1 }, /* encoder */
+                { 1, 9, GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES, GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE, -1 }, /* home */
         };
         for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
                 struct gpiod_line *l = L(want[i].chip, (unsigned) want[i].off);
@@ -548,6 +553,7 @@ static void test_binding_errors(void **state) {
         L(1, 3)->busy_external = true;                                         /* valve-seat busy */
         o[CHAIR_ACT_TAP].pwm = pwm_at(3, 0, 1.0f);                             /* no pwmchip3 */
         in->occupancy.name = (char *) "NO_SUCH_LINE";
+        in->obstacle.debounce_us = 500;                                        /* no kernel debounce in 1.6 */
         o[CHAIR_ACT_BACKREST].present = true;                                  /* no bindings at all */
 
         assert_true(chair_hal_linux_new(&f->cfg, &errs, &h) < 0);
@@ -562,6 +568,7 @@ static void test_binding_errors(void **state) {
                 { "hardware.outputs.backrest.dir", "backrest", "no direction line" },
                 { "hardware.outputs.backrest.pwm", "backrest", "no pwm channel" },
                 { "hardware.inputs.occupancy", "occupancy", "NO_SUCH_LINE" },
+                { "hardware.inputs.obstacle", "obstacle", "debounce_us needs libgpiod 2" },
         };
         assert_int_equal(errs.n, sizeof(want) / sizeof(want[0]));
         for (size_t i = 0; i < errs.n; i++) {

@@ -72,7 +72,10 @@ done
 expect_tools="/usr/bin/chairctl /usr/share/man/man1/chairctl.1.gz"
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\.||; s|/$||' > "$work/chaird.list"
 dpkg-deb -c "$tools_deb" | awk '{print $6}' | sed 's|^\.||; s|/$||' > "$work/tools.list"
-for f in $expect_chaird; do grep -qx "$f" "$work/chaird.list" || fail "chaird.deb lacks $f"; done
+# /lib/... (Debian 12) may be /usr/lib/... (Debian 13, merged /usr in packages).
+for f in $expect_chaird; do
+        grep -qx -e "$f" -e "/usr$f" "$work/chaird.list" || fail "chaird.deb lacks $f"
+done
 for f in $expect_tools; do grep -qx "$f" "$work/tools.list" || fail "chaird-tools.deb lacks $f"; done
 # Nothing under odd roots (a mis-expanded install dir shows up as one).
 if grep -v -E '^(|/etc|/lib|/usr)(/|$)' "$work/chaird.list" "$work/tools.list"; then

@@ -3,21 +3,24 @@
 # Developer entry point: install what is missing, build, run the demo or the tests.
 #   tools/dev.sh demo    install, build, run the chair on the simulated backend with a live view
 #   tools/dev.sh test    install, build, run the whole test suite (prints "N passed, N failed")
-#   tools/dev.sh deps | build | summary BUILD_DIR...
+#   tools/dev.sh deps | build | packages | summary BUILD_DIR...
 # Environment: BUILD_DIR (default build), MESON_ARGS (extra `meson setup` arguments).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 
-# Debian 12 packages the build and the demo need ...
+# Debian 12 and 13 packages the build and the demo need (no name pinned to a
+# compiler or library version: the same list must resolve on both releases) ...
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libcyaml-dev libyaml-dev libjson-c-dev
 libgpiod-dev libsystemd-dev libmosquitto-dev mosquitto mosquitto-clients python3 scdoc"
 # ... and what the test suite needs on top: cmocka, systemd-analyze, openssl for
-# the TLS tests, valgrind, the Debian packaging tools, clang with libFuzzer,
-# Chromium and Node.js for the web remote's browser test (npm: see test below).
+# the TLS tests, valgrind, the Debian packaging tools, clang with libFuzzer
+# (libclang-rt-dev: the runtime of the release's default clang, 14 on Debian 12,
+# 19 on Debian 13), matplotlib for the program pictures, Chromium and Node.js
+# for the web remote's browser test (npm: see test below).
 TEST_PACKAGES="libcmocka-dev systemd openssl valgrind procps util-linux
-dpkg-dev debhelper lintian clang libclang-rt-14-dev python3-matplotlib chromium nodejs"
+dpkg-dev debhelper lintian clang libclang-rt-dev python3-matplotlib chromium nodejs"
 
 deps() {
         missing=
@@ -76,6 +79,9 @@ cmd=${1:-}
 case "$cmd" in
 deps)
         deps "$TEST_PACKAGES" ;;
+packages)
+        # The whole list, one per line (tools/debian13-root.sh keys its cache on it).
+        printf '%s\n' $PACKAGES $TEST_PACKAGES ;;
 build)
         deps; build ;;
 test)

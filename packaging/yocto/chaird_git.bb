@@ -28,8 +28,9 @@ REQUIRED_DISTRO_FEATURES = "systemd"
 DEPENDS = "libcyaml libyaml json-c systemd mosquitto"
 
 # Optional parts follow the meson feature options of the same name.  The linux
-# backend needs libgpiod 1.x (1.6): kirkstone's libgpiod; on releases that ship
-# libgpiod 2, provide a 1.6 recipe or drop "gpiod" (sim backend only).
+# backend builds against libgpiod 2.x (meta-oe in scarthgap and later: 2.1) or
+# 1.6 (kirkstone), whichever the layer provides; meson picks lib/gpio-v2.c or
+# lib/gpio-v1.c from its version.  Without "gpiod" only the sim backend works.
 PACKAGECONFIG ??= "gpiod"
 PACKAGECONFIG[gpiod] = "-Dgpiod=enabled,-Dgpiod=disabled,libgpiod"
 PACKAGECONFIG[tests] = "-Dtests=enabled,-Dtests=disabled,cmocka"

@@ -10,6 +10,8 @@
 #include "config.h"
 #include "gpio.h"
 
+/* The libgpiod 1.6 backend (Debian 12): one request per line, claimed at once. */
+
 struct gpio_chip_ent {
         char key[128];             /* the chip as the config wrote it */
         struct gpiod_chip *chip;
@@ -121,6 +123,16 @@ static int chip_get(struct chair_gpio *g, const char *name, struct gpiod_chip **
         return 0;
 }
 
+static int bias_flags(enum chair_gpio_bias bias) {
+        switch (bias) {
+        case CHAIR_GPIO_BIAS_PULL_UP: return GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP;
+        case CHAIR_GPIO_BIAS_PULL_DOWN: return GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN;
+        case CHAIR_GPIO_BIAS_DISABLED: return GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE;
+        case CHAIR_GPIO_BIAS_AS_IS: break;
+        }
+        return 0;
+}
+
 static int line_request(struct chair_gpio *g, const struct chair_gpio_binding *b, bool input, int value,
                         char *why, size_t why_len) {
         char dummy[8];
@@ -140,6 +152,12 @@ static int line_request(struct chair_gpio *g, const struct chair_gpio_binding *b
         if (g->n_lines >= CHAIR_GPIO_MAX_LINES) {
                 snprintf(why, why_len, "too many GPIO lines (at most %d)", CHAIR_GPIO_MAX_LINES);
                 return -E2BIG;
+        }
+        if (input && b->debounce_us) {
+                /* The v1 character-device API has no debounce: refuse rather than ignore a safety-relevant key. */
+                snprintf(why, why_len, "debounce_us needs libgpiod 2 (this chaird is built with libgpiod 1.6); "
+                                       "use debounce_ms");
+                return -EOPNOTSUPP;
         }
 
         if (b->name && !b->chip) {
@@ -177,7 +195,7 @@ static int line_request(struct chair_gpio *g, const struct chair_gpio_binding *b
         struct gpiod_line_request_config rc = {
                 .consumer = CHAIR_GPIO_CONSUMER,
                 .request_type = input ? GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES : GPIOD_LINE_REQUEST_DIRECTION_OUTPUT,
-                .flags = b->active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0,
+                .flags = (b->active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0) | (input ? bias_flags(b->bias) : 0),
         };
         errno = 0;
         if (gpiod_line_request(line, &rc, value ? 1 : 0) < 0) {
@@ -227,6 +245,13 @@ int chair_gpio_request_output(struct chair_gpio *g, const struct chair_gpio_bind
 
 int chair_gpio_request_input(struct chair_gpio *g, const struct chair_gpio_binding *b, char *why, size_t why_len) {
         return line_request(g, b, true, 0, why, why_len);
+}
+
+int chair_gpio_commit(struct chair_gpio *g, const struct chair_gpio_binding **bad, char *why, size_t why_len) {
+        /* Every line was claimed by its request already. */
+        if (bad)
+                *bad = NULL;
+        return 0;
 }
 
 int chair_gpio_set(struct chair_gpio *g, int h, int value) {
