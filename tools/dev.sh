@@ -33,6 +33,18 @@ deps() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
+# The real-kernel test (tests/kernel/, docs/hardware.md) on this machine only
+# (not in a release root): qemu, the kernel's build tools, a static busybox,
+# and Debian's linux-source-6.1 where the release has it (Debian 12); where it
+# has not, that test skips and says why.
+KERNEL_TEST_PACKAGES="qemu-system-x86 busybox-static make bc flex bison libelf-dev cpio xz-utils"
+kernel_test_deps() {
+        deps "$KERNEL_TEST_PACKAGES"
+        if apt-cache show linux-source-6.1 >/dev/null 2>&1; then
+                deps linux-source-6.1
+        fi
+}
+
 build() {
         if [ ! -f "$build/build.ninja" ]; then
                 # shellcheck disable=SC2086
@@ -79,6 +91,7 @@ build)
         deps; build ;;
 test)
         deps "$TEST_PACKAGES"
+        kernel_test_deps
         # A build dir first set up by `demo` (before cmocka was installed) has the
         # tests switched off by the auto feature: switch them on for good.
         [ -f "$build/build.ninja" ] && meson configure "$build" -Dtests=enabled >/dev/null
