@@ -766,8 +766,13 @@ static void check_session(struct chair_hal *h, const struct chair_config *cfg) {
                 run_until(&s, _CHAIR_STATE_COUNT, 0.5, why, sizeof(why));
                 chair_cmd_init(&c, CHAIR_ACTION_CLEAR_FAULTS);
                 e = command(&s, &c);
-                ok = check(e == CHAIR_OK && !(s.st.faults & CHAIR_FAULTS_STOPPING), "estop-clears",
-                           "clear_faults after release: %s, faults 0x%x", chair_err_code(e), s.st.faults);
+                /* The heater sensor's fault stays (the dummy's fixed reading is a
+                 * short), so clear_faults may answer fault_active; what matters
+                 * is that nothing stopping is left. */
+                ok = check((e == CHAIR_OK || e == CHAIR_ERR_FAULT_ACTIVE) &&
+                           !((s.st.faults | s.st.faults_latched) & CHAIR_FAULTS_STOPPING), "estop-clears",
+                           "clear_faults after release: %s, faults 0x%x, latched 0x%x", chair_err_code(e),
+                           s.st.faults, s.st.faults_latched);
         }
 
         /* The occupant leaves (GPIO17 released high): the session pauses. */
@@ -957,6 +962,8 @@ int main(int argc, char **argv) {
                 return 77;
         wiring_idle();
         pwm_tree(cfg);
+        if (cfg->state_dir)
+                mkdir_p(cfg->state_dir);
         period_ns = 1000000000ull / cfg->control.rate_hz;
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
