@@ -73,7 +73,8 @@ timeout 1800 qemu-system-x86_64 -accel tcg -m 256M -smp 1 -nographic -no-reboot 
         -append "console=ttyS0 quiet loglevel=3 panic=-1" </dev/null >"$log" 2>&1
 qrc=$?
 t4=$(date +%s)
-tr -d '\r' <"$log" >"$log.txt"
+# The console's carriage returns and terminal resets (ESC c, ESC [...) out.
+tr -d '\r' <"$log" | sed -E 's/\x1b(\[[0-9;?]*[A-Za-z]|c)//g' >"$log.txt"
 grep -E '^(PASS|FAIL|SKIP|NOTE|KERNEL-TEST:|DONE|    \| |  \| )' "$log.txt"
 echo "qemu: exit $qrc after $(( t4 - t3 )) s (console: $log.txt)"
 
