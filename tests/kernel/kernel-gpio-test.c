@@ -20,8 +20,9 @@
  *
  * Prints one "PASS TAG/CHECK" or "FAIL TAG/CHECK: why" line per check; exits
  * 0 when all passed, 1 when any failed, 77 when the kernel lacks gpio-sim or
- * configfs.  No check asserts a wall-clock time: the control step runs in
- * virtual time (1/rate_hz per tick); waits for the daemon have generous
+ * configfs.  No check asserts a wall-clock time: the control step ticks in
+ * real time at the config's rate (later when the VM is slower; the step is
+ * given the real time of each tick), and waits for the daemon have generous
  * timeouts that only guard against hangs.
  */
 #include <errno.h>
@@ -506,11 +507,34 @@ static void miswire(struct chair_config *cfg, const char *spec) {
 
 static uint64_t now_ns, period_ns;
 
+static uint64_t monotonic_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
+/* On to the next tick in real time, as the daemon's loop does: sleep until
+ * one period after the last tick, or, when the VM is slower than that, take
+ * the time it is (no burst of catch-up ticks).  Real time, not a virtual
+ * clock, so that a backend serving inputs from an I/O thread (design C2) has
+ * had the time to read them and its age checks see real ages. */
+static void advance(void) {
+        uint64_t target = now_ns + period_ns, cur = monotonic_ns();
+        if (cur < target) {
+                struct timespec ts = { .tv_sec = (time_t) (target / 1000000000u),
+                                       .tv_nsec = (long) (target % 1000000000u) };
+                while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+                        ;
+                now_ns = target;
+        } else
+                now_ns = cur;
+}
+
 static void read_for(struct chair_hal *h, double seconds, struct chair_inputs *in) {
-        uint64_t n = (uint64_t) (seconds * 1e9 / (double) period_ns) + 1;
-        for (uint64_t i = 0; i < n; i++) {
+        uint64_t end = now_ns + (uint64_t) (seconds * 1e9);
+        while (now_ns <= end) {
                 chair_hal_read(h, now_ns, in);
-                now_ns += period_ns;
+                advance();
         }
 }
 
@@ -595,7 +619,7 @@ static void check_inputs(struct chair_hal *h) {
                 level = !level;
                 line_pull(BCM, ENCODER_OFF, level);
                 if (k % 4 == 3) {
-                        now_ns += period_ns;
+                        advance();
                         chair_hal_read(h, now_ns, &in);
                 }
         }
@@ -681,8 +705,9 @@ static void tick(struct session *s, const struct chair_cmd *cmd) {
         for (size_t i = 0; i < s->n_ev; i++)
                 if (s->ev[i].kind == CHAIR_EVENT_FAULT)
                         s->faults_seen |= 1u << s->ev[i].fault.code;
-        plant_step(&s->plant, s->cfg, (double) period_ns / 1e9);
-        now_ns += period_ns;
+        uint64_t then = now_ns;
+        advance();
+        plant_step(&s->plant, s->cfg, (double) (now_ns - then) / 1e9);
 }
 
 static enum chair_err command(struct session *s, struct chair_cmd *c) {
@@ -694,11 +719,11 @@ static enum chair_err command(struct session *s, struct chair_cmd *c) {
         return CHAIR_ERR_INTERNAL;
 }
 
-/* Tick until the state is st (true) or max_s of virtual time passed (false);
+/* Tick until the state is st (true) or max_s of time passed (false);
  * every 50th tick the lines are compared with what the step asked for. */
 static bool run_until(struct session *s, enum chair_state want, double max_s, char *why, size_t len) {
-        uint64_t n = (uint64_t) (max_s * 1e9 / (double) period_ns);
-        for (uint64_t i = 0; i < n; i++) {
+        uint64_t end = now_ns + (uint64_t) (max_s * 1e9);
+        for (uint64_t i = 0; now_ns < end; i++) {
                 tick(s, NULL);
                 if (i % 50 == 49) {
                         sleep_ns(period_ns);
@@ -965,9 +990,7 @@ int main(int argc, char **argv) {
         if (cfg->state_dir)
                 mkdir_p(cfg->state_dir);
         period_ns = 1000000000ull / cfg->control.rate_hz;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        now_ns = (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+        now_ns = monotonic_ns();
 
         struct chair_hal *h = NULL;
         r = chair_hal_linux_new(cfg, &errs, &h);
