@@ -23,6 +23,8 @@ work=${CHAIRD_BUILD_ROOT:-$(dirname "$test_bin")/..}/kernel-test
 mkdir -p "$work"
 
 skip() { echo "SKIP: $*"; exit 77; }
+[ -f /.chaird-root-key ] &&
+        skip "inside the Debian 13 root: the run on the host boots this release's binaries (tests/kernel/deb13-build.sh)"
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 "$src/tools/kernel/build-kernel.sh" --check 2>/dev/null ||
         [ -r "${KERNEL_SOURCE:-/usr/src/linux-source-6.1.tar.xz}" ] ||
