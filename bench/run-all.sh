@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Run every benchmark (or the parts named) and write the figures into
 # docs/performance.md with the machine, kernel, date and the commands.
-#   bench/run-all.sh [PART...]     parts: latency tick memory cpu mqtt startup sim
+#   bench/run-all.sh [PART...]     parts: latency tick memory cpu mqtt startup sim slowbus
 # Environment: BUILD_DIR (default build; set up and built here when missing),
 #   BENCH_QUICK=1 (short runs, for a smoke test), BENCH_LATENCY_S (per pass, default 60),
 #   BENCH_DOC (file to write, default docs/performance.md; "-" = print only).

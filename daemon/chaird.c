@@ -23,23 +23,28 @@
 #include <systemd/sd-event.h>
 
 #include "chaird-version.h"
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
-#include "mqtt-bridge.h"
 #include "errors.h"
 #include "hal-linux.h"
 #include "hal-sim.h"
 #include "hal.h"
 #include "histogram.h"
 #include "history.h"
+#include "instance.h"
 #include "log.h"
+#include "mqtt-bridge.h"
+#include "owner-lock.h"
 #include "program.h"
+#include "reload.h"
 #include "rtloop.h"
+#include "safe-state.h"
 
-#define DEFAULT_CONFIG "/etc/chaird/chaird.yaml"
-#define MAX_LISTENERS 4
-#define NSEC_PER_SEC 1000000000ULL
+#define DEFAULT_CONFIG CHAIR_CONFIG_DEFAULT_PATH
+#define MAX_LISTENERS 8
+#define NSEC_PER_SEC CHAIR_NSEC_PER_SEC
 /* "last minute" latency: 7 cumulative copies 10 s apart cover 60..70 s */
 #define WINDOW_SLOTS 7
 #define WINDOW_PERIOD_NS (10 * NSEC_PER_SEC)
@@ -89,7 +94,6 @@ struct chaird {
         uint64_t start_ns;
         uint32_t next_token;
         uint32_t run_token;             /* token of the --run start command, 0 = none */
-        bool session_active;            /* between session_started and session_ended events */
         /* The session's program as its start event named it: the session_ended line
          * comes when the status may already read idle (a fault's reaction), and must
          * still name it (CHAIR_PROGRAM).  -1 when no session.  Fault lines take
@@ -97,16 +101,15 @@ struct chaird {
         int16_t log_program;
         bool stopping;                  /* SIGTERM/SIGINT: the control thread is being stopped */
 
+        struct chaird_instance *instance;       /* one chaird per chair (daemon/instance.h) */
+        struct chaird_reload *reload;           /* SIGHUP's loader thread (daemon/reload.h) */
+        uint64_t events_dropped_logged;         /* status.events_dropped already logged */
+
         bool test_hooks;                /* CHAIRD_TEST_HOOKS=1: SIGUSR1 stalls the control thread */
         bool test_stalled;
         const char *test_dump;          /* CHAIRD_TEST_DUMP=FILE: final state written at exit */
 };
 
-static uint64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
-}
 
 /* ---- daemon.h: the front ends' view ---------------------------------------------------- */
 
@@ -176,11 +179,18 @@ void chaird_loop_stats(struct chaird *d, struct chaird_loop_stats *s) {
                 .rate_hz = rs.rate_hz,
                 .ticks = rs.ticks,
                 .missed = rs.missed,
+                .late_ticks = rs.late_ticks,
+                .max_late_us = rs.max_late_us,
+                .max_stale_us = rs.max_stale_us,
+                .overruns = rs.overruns,
+                .output_cuts = rs.output_cuts,
+                .events_dropped = d->status.events_dropped,
+                .max_stall_ms = d->cfg->control.max_stall_ms,
                 .p50_us = all.p50_us, .p99_us = all.p99_us, .max_us = all.max_us,
                 .p50_1m_us = last.p50_us, .p99_1m_us = last.p99_us, .max_1m_us = last.max_us,
                 .policy = d->rt_info.policy,
                 .priority = d->rt_info.priority,
-                .uptime_s = (double) (now_ns() - d->start_ns) / 1e9,
+                .uptime_s = (double) (chair_now_ns() - d->start_ns) / 1e9,
         };
 }
 
@@ -249,30 +259,15 @@ static void dispatch_event(struct chaird *d, const struct chair_event *ev);
 static void update_status(struct chaird *d) {
         struct chair_status_visible v;
         char line[sizeof(d->status_line)];
-        struct chair_status prev = d->status;
 
         chair_rt_status(d->rt, &d->status);
 
-        /* chair_ctl_shutdown() has no event output (the control thread is gone
-         * after it), so a session ended by shutdown arrives here without an event.
-         * Listeners still hear session_ended, once, with the best reason we know;
-         * the control step reports every other ending itself. */
-        if (d->session_active && d->status.program < 0) {
-                struct chair_event ev = {
-                        .kind = CHAIR_EVENT_SESSION_ENDED,
-                        .at_ns = now_ns(),
-                        .ended = {
-                                .reason = d->stopping ? CHAIR_END_SHUTDOWN :
-                                          d->status.faults ? CHAIR_END_FAULT :
-                                          prev.remaining_s <= 1.0f ? CHAIR_END_COMPLETED :
-                                          CHAIR_END_STOPPED,
-                                .elapsed_s = prev.elapsed_s,
-                        },
-                };
-                struct chair_status now = d->status;
-                d->status.program = prev.program;   /* so the log names the program */
-                dispatch_event(d, &ev);
-                d->status = now;
+        /* The tick cannot log: an event that did not fit its budget is counted
+         * there and reported here, once per new batch. */
+        if (d->status.events_dropped != d->events_dropped_logged) {
+                log_error("control step dropped %llu event(s) over its per-tick budget (a bug; please report it)",
+                          (unsigned long long) (d->status.events_dropped - d->events_dropped_logged));
+                d->events_dropped_logged = d->status.events_dropped;
         }
 
         chair_status_visible(&d->status, &v);
@@ -337,28 +332,33 @@ static void programs_acknowledged(struct chaird *d, const struct chair_programs 
 static void log_errors(const struct chair_errors *errs) {
         for (size_t i = 0; i < errs->n; i++) {
                 const struct chair_error *e = &errs->v[i];
-                log_error("%s:%u:%u: %s: %s", e->file ? e->file : "?", e->line, e->column,
-                          e->path ? e->path : "", e->message ? e->message : "");
+                /* Warnings (a program skipped for a part the chair lacks, ...) and
+                 * notes (an override by id) are logged once, when the set loads. */
+                log_full(e->warning ? LOG_WARNING : e->note ? LOG_NOTICE : LOG_ERR, 0, NULL,
+                         "%s:%u:%u: %s: %s", e->file ? e->file : "?", e->line, e->column,
+                         e->path ? e->path : "", e->message ? e->message : "");
         }
 }
 
-static void reload_programs(struct chaird *d) {
-        struct chair_errors errs = { 0 };
-        struct chair_programs *p = NULL;
+/* On the main loop, when the reload worker (daemon/reload.c) is done. */
+static void programs_reloaded(void *userdata, int r, struct chair_programs *p, struct chair_errors *errs) {
+        struct chaird *d = userdata;
 
-        int r = chair_programs_load(d->cfg, &errs, &p);
         if (r < 0) {
-                log_errors(&errs);
-                if (errs.n == 0)
+                log_errors(errs);
+                if (chair_errors_count(errs) == 0)
                         log_error_errno(r, "Reloading programs failed");
                 log_error("reload failed with %zu error(s); keeping the current set of %zu programs",
-                          errs.n, d->programs_current->n);
-                chair_errors_clear(&errs);
+                          chair_errors_count(errs), d->programs_current->n);
+                chair_errors_clear(errs);
                 chair_programs_free(p);
+                sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
                 return;
         }
-        chair_errors_clear(&errs);
+        log_errors(errs);       /* warnings and notes of a good load */
+        chair_errors_clear(errs);
         log_info("reloaded %zu programs; they take effect for the next session", p->n);
+        sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
 
         if (d->swap_in_flight || d->programs_queued) {
                 /* the newest set wins; an older queued one was never used */
@@ -370,6 +370,10 @@ static void reload_programs(struct chaird *d) {
 }
 
 /* ---- events from the control thread ----------------------------------------------------- */
+
+static const char *strna(const char *s) {
+        return s ? s : "?";
+}
 
 static void log_event(struct chaird *d, const struct chair_event *ev) {
         const struct chair_programs *progs = d->programs_running;
@@ -396,8 +400,8 @@ static void log_event(struct chaird *d, const struct chair_event *ev) {
                 break;
         case CHAIR_EVENT_STEP:
                 f.program = log_program_id(d);
-                f.step = ev->step.index + 1;
-                log_full(LOG_INFO, 0, &f, "step %u: %s", (unsigned) ev->step.index + 1,
+                f.step = ev->step.index;
+                log_full(LOG_INFO, 0, &f, "step %u: %s", (unsigned) ev->step.index,
                          chair_technique_name(ev->step.technique));
                 break;
         case CHAIR_EVENT_SESSION_ENDED:
@@ -427,14 +431,33 @@ static void log_event(struct chaird *d, const struct chair_event *ev) {
                 f.fault = chair_fault_code(ev->fault.code);
                 log_full(LOG_NOTICE, 0, &f, "fault cleared: %s", f.fault);
                 break;
+        /* owner API (design C3) */
+        case CHAIR_EVENT_PAUSED:
+                log_info("session paused (%s)", chair_pause_reason_name(ev->paused.reason));
+                break;
+        case CHAIR_EVENT_RESUMED:
+                log_info("session resumed");
+                break;
+        case CHAIR_EVENT_OCCUPANT_LEFT:
+                log_info("occupant left the seat");
+                break;
+        case CHAIR_EVENT_OCCUPANT_RETURNED:
+                log_info("occupant back in the seat");
+                break;
+        case CHAIR_EVENT_PROGRAM_SWITCHED:
+                log_info("program switched: %s -> %s", strna(program_id(progs, ev->switched.from)),
+                         strna(program_id(progs, ev->switched.to)));
+                break;
+        case CHAIR_EVENT_LOCKED:
+                log_notice("child lock on");
+                break;
+        case CHAIR_EVENT_UNLOCKED:
+                log_notice("child lock off");
+                break;
         }
 }
 
 static void dispatch_event(struct chaird *d, const struct chair_event *ev) {
-        if (ev->kind == CHAIR_EVENT_SESSION_STARTED)
-                d->session_active = true;
-        else if (ev->kind == CHAIR_EVENT_SESSION_ENDED)
-                d->session_active = false;
         log_event(d, ev);
         for (size_t i = 0; i < d->n_listeners; i++)
                 if (d->listeners[i].event)
@@ -472,7 +495,7 @@ static int on_wake(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         struct chaird *d = userdata;
 
-        chair_hist_window_update(d->latency_window, chair_rt_latency(d->rt), now_ns());
+        chair_hist_window_update(d->latency_window, chair_rt_latency(d->rt), chair_now_ns());
         if (d->programs_queued && !d->swap_in_flight) {
                 struct chair_programs *q = d->programs_queued;
                 d->programs_queued = NULL;
@@ -525,8 +548,14 @@ static int on_hangup(sd_event_source *s, const struct signalfd_siginfo *si, void
 
         log_info("SIGHUP received, reloading programs");
         sd_notify(0, "RELOADING=1");
-        reload_programs(d);
-        sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
+        /* Off the main loop: no program file can delay a stop or SIGTERM. */
+        int r = chaird_reload_request(d->reload);
+        if (r == 0)
+                log_info("a reload is under way; another follows it");
+        else if (r < 0) {
+                log_error_errno(r, "Failed to start the program reload");
+                sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
+        }
         return 0;
 }
 
@@ -607,7 +636,11 @@ static struct chaird *chaird_free(struct chaird *d) {
         chair_programs_free(d->programs_queued);
         chair_hist_free(d->latency_copy);
         chair_hist_window_free(d->latency_window);
-        chair_config_free(d->cfg);
+        /* A reload still reading a file (a FIFO, a hung mount) is not waited
+         * for; it reads the config, so that stays (the process exits now). */
+        if (!chaird_reload_free(d->reload))
+                chair_config_free(d->cfg);
+        chaird_instance_unlock(d->instance);
         free(d);
         return NULL;
 }
@@ -622,41 +655,6 @@ static int load_config(const char *path, struct chair_config **ret) {
                         log_error_errno(r, "Failed to load %s", path);
         }
         chair_errors_clear(&errs);
-        return r;
-}
-
-static int run_safe_state(void) {
-        struct chair_config *cfg = NULL;
-        struct chair_hal *hal = NULL;
-        struct chair_errors errs = { 0 };
-        int r;
-
-        r = load_config(arg_config, &cfg);
-        if (r < 0)
-                return r;
-
-        if (cfg->hardware.backend == CHAIR_BACKEND_LINUX) {
-                /* After a crash: open every output afresh and drive it safe, going on
-                 * past the ones that cannot be reached (each is reported), rather than
-                 * claiming the whole chair first and giving up at the first missing line. */
-                r = chair_hal_linux_safe_state(cfg, &errs);
-                log_errors(&errs);
-                chair_errors_clear(&errs);
-        } else {
-                r = chair_hal_new(cfg, &hal);
-                if (r >= 0) {
-                        int k = chair_hal_safe(hal);
-                        if (k < 0)
-                                r = log_error_errno(k, "Could not drive every output safe");
-                }
-        }
-
-        if (r < 0)
-                log_error_errno(r, "safe state incomplete");
-        else
-                log_info("every configured output driven to its safe value");
-        chair_hal_free(hal);
-        chair_config_free(cfg);
         return r;
 }
 
@@ -822,8 +820,10 @@ static int run(int argc, char *argv[]) {
                 r = chair_check_config(arg_config, stdout);
                 return r == 0 ? 0 : -EINVAL;
         }
-        if (arg_action == ACTION_SAFE_STATE)
-                return run_safe_state();
+        if (arg_action == ACTION_SAFE_STATE) {
+                /* Its own exit statuses (0, 1, 2): see safe-state.h. */
+                exit(chaird_safe_state(arg_config));
+        }
 
         /* Block the signals we handle before any thread exists, so the control
          * thread inherits the mask and they all arrive at the event loop. */
@@ -843,7 +843,7 @@ static int run(int argc, char *argv[]) {
                 return log_error_errno(-ENOMEM, "Out of memory");
         d->wake_fd = -1;
         d->log_program = -1;
-        d->start_ns = now_ns();
+        d->start_ns = chair_now_ns();
         d->test_hooks = test_hooks;
         d->test_dump = getenv("CHAIRD_TEST_DUMP");
         if (d->test_dump && !*d->test_dump)
@@ -852,6 +852,21 @@ static int run(int argc, char *argv[]) {
         r = load_config(arg_config, &d->cfg);
         if (r < 0)
                 goto finish;
+        if (d->cfg->control.max_missed_ticks_set)
+                log_warning("%s: control.max_missed_ticks is deprecated: a session ends only when the outputs "
+                            "went stale for longer than control.max_stall_ms (now %u ms); set that instead",
+                            d->cfg->path, d->cfg->control.max_stall_ms);
+
+        /* Before touching hardware or state: a second chaird for this chair leaves
+         * the running one alone. */
+        {
+                char why[1024];
+                r = chaird_instance_lock(d->cfg, d->cfg->path, &d->instance, why, sizeof(why));
+                if (r < 0) {
+                        log_error("%s", why);
+                        goto finish;
+                }
+        }
 
         struct chair_errors errs = { 0 };
         r = chair_programs_load(d->cfg, &errs, &d->programs_running);
@@ -861,6 +876,7 @@ static int run(int argc, char *argv[]) {
                 log_error_errno(r, "Failed to load programs");
                 goto finish;
         }
+        log_errors(&errs);
         chair_errors_clear(&errs);
         d->programs_current = d->programs_running;
         log_info("chaird %s: config %s, %zu programs, %s backend", CHAIRD_VERSION, d->cfg->path,
@@ -872,17 +888,41 @@ static int run(int argc, char *argv[]) {
                 goto finish;
         }
 
-        r = chair_hal_new(d->cfg, &d->hal);
-        if (r < 0) {
-                log_error_errno(r, "Failed to bring up the %s hardware (chaird --safe-state lists every binding problem)",
-                                d->cfg->hardware.backend == CHAIR_BACKEND_SIM ? "sim" : "linux");
-                goto finish;
+        if (d->cfg->hardware.backend == CHAIR_BACKEND_LINUX) {
+                /* Name the first missing chip, line or channel where the config
+                 * binds it; --safe-state walks them all. */
+                struct chair_errors herrs = { 0 };
+                r = chair_hal_linux_new(d->cfg, &herrs, &d->hal);
+                if (r < 0) {
+                        if (herrs.n > 0) {
+                                const struct chair_error *e = &herrs.v[0];
+                                log_error("%s:%u:%u: %s: %s", e->file ? e->file : "?", e->line, e->column,
+                                          e->path ? e->path : "", e->message ? e->message : "");
+                        }
+                        log_error_errno(r, "Failed to bring up the linux hardware: %zu binding problem(s); "
+                                        "`chaird --safe-state --config %s` lists every one",
+                                        herrs.n, d->cfg->path);
+                }
+                chair_errors_clear(&herrs);
+        } else {
+                r = chair_hal_new(d->cfg, &d->hal);
+                if (r < 0)
+                        log_error_errno(r, "Failed to bring up the sim hardware");
         }
+        if (r < 0)
+                goto finish;
+        /* This map worked: --safe-state falls back to it if the config breaks. */
+        chaird_safe_state_save_map(d->cfg);
         r = chair_ctl_new(d->cfg, d->programs_running, &d->ctl);
         if (r < 0) {
                 log_error_errno(r, "Failed to set up the controller");
                 goto finish;
         }
+        /* owner API: the child lock's PIN and the lock as it was (design C3) */
+        r = chaird_owner_pin_load(d->cfg);
+        if (r < 0)
+                goto finish;
+        chaird_lock_restore(d->cfg, d->ctl);
 
         r = chair_hist_new(10000, &d->latency_copy);
         if (r >= 0)
@@ -911,6 +951,11 @@ static int run(int argc, char *argv[]) {
         r = setup_event_loop(d, &mask);
         if (r < 0)
                 goto finish;
+        r = chaird_reload_new(d->event, d->cfg, programs_reloaded, d, &d->reload);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up program reloads");
+                goto finish;
+        }
 
         r = chair_rt_start(d->rt);
         if (r < 0) {
@@ -921,13 +966,17 @@ static int run(int argc, char *argv[]) {
         log_rt_info(&d->rt_info, o.rate_hz);
         if (o.time_scale != 1.0)
                 log_notice("sim time runs %.3g times faster than real time", o.time_scale);
-        chair_hist_window_update(d->latency_window, chair_rt_latency(d->rt), now_ns());
+        chair_hist_window_update(d->latency_window, chair_rt_latency(d->rt), chair_now_ns());
 
         /* FRONTENDS: the MQTT bridge is created here, after the control thread runs and before READY=1 */
         /* the state directory: counters, history, usage, profiles (before the
          * bridge, which publishes them) */
         struct chaird_mqtt *mqtt = NULL;
+        struct chaird_lock *lock = NULL;
         r = chaird_history_new(d, &d->history);
+        if (r < 0)
+                goto stop;
+        r = chaird_lock_new(d, &lock);
         if (r < 0)
                 goto stop;
 
@@ -961,6 +1010,7 @@ stop:
         /* FRONTENDS: freed here */
         mqtt = chaird_mqtt_free(mqtt);   /* last state, clean "offline", DISCONNECT */
         d->history = chaird_history_free(d->history);   /* after the last event: saves */
+        lock = chaird_lock_free(lock);
 
         {
                 int k = chair_hal_safe(d->hal);

@@ -67,6 +67,10 @@ const struct chair_programs *chaird_programs_running(struct chaird *d);
 struct chaird_loop_stats {
         uint32_t rate_hz;
         uint64_t ticks, missed;
+        uint64_t late_ticks;                      /* ticks that woke a period or more late */
+        uint32_t max_late_us, max_stale_us;       /* how late at worst; longest without an output write */
+        uint64_t overruns, output_cuts, events_dropped;
+        uint32_t max_stall_ms;
         uint32_t p50_us, p99_us, max_us;          /* since start */
         uint32_t p50_1m_us, p99_1m_us, max_1m_us; /* over the last minute */
         int policy;                               /* SCHED_FIFO / SCHED_OTHER actually obtained */

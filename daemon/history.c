@@ -122,7 +122,7 @@ static void session_started(struct chaird_history *h, const struct chair_event *
         snprintf(h->session_program, sizeof(h->session_program), "%s", id ? id : "unknown");
         h->session_profile[0] = '\0';
         h->session_intensity = st.intensity;
-        h->session_heat = st.heat_on;
+        h->session_heat = st.heat_wanted;   /* the owner's choice, not whether it heats now */
         h->session_shoulder_mm = 0;
 }
 

@@ -71,10 +71,10 @@ int fuzz_config_one(const uint8_t *data, size_t size) {
         int r = chair_config_load_lenient(fuzzkit_file(data, size), &errs, &c);
         FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM || r == -EFBIG);
         if (r == 0) {
-                FUZZ_CHECK(c && errs.n == 0);
+                FUZZ_CHECK(c && chair_errors_count(&errs) == 0);
                 check_accepted(c);
         } else if (r == -EINVAL) {
-                FUZZ_CHECK(errs.n > 0);
+                FUZZ_CHECK(chair_errors_count(&errs) > 0);
         }
         for (size_t i = 0; i < errs.n; i++)
                 FUZZ_CHECK(errs.v[i].file && errs.v[i].path && errs.v[i].message &&

@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "body.h"
+#include "clamp.h"
 #include "config.h"
 
 /*
@@ -24,17 +25,13 @@ static const float landmark_frac[_CHAIR_LM_COUNT] = {
         [CHAIR_LM_S1] = 0.17f,
 };
 
-static float clampf(float v, float lo, float hi) {
-        return v < lo ? lo : v > hi ? hi : v;
-}
-
 void chair_body_from_shoulder(const struct chair_geometry *g, float shoulder_mm, struct chair_body *b) {
         /* The carriage's 0 mm is seat_offset_mm above the seat surface. */
         float seat_to_shoulder = shoulder_mm + g->seat_offset_mm;
 
         b->shoulder_mm = shoulder_mm;
         for (int i = 0; i < _CHAIR_LM_COUNT; i++)
-                b->landmark_mm[i] = clampf(landmark_frac[i] * seat_to_shoulder - g->seat_offset_mm,
+                b->landmark_mm[i] = chair_clampf(landmark_frac[i] * seat_to_shoulder - g->seat_offset_mm,
                                            0.0f, g->track_mm);
 }
 

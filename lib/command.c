@@ -16,6 +16,7 @@
 #include "command.h"
 #include "config.h"
 #include "program.h"
+#include "suggest.h"
 
 static const char *const err_codes[_CHAIR_ERR_COUNT] = {
         [CHAIR_OK] = "ok",
@@ -34,6 +35,7 @@ static const char *const err_codes[_CHAIR_ERR_COUNT] = {
         [CHAIR_ERR_INTERNAL] = "internal",
         [CHAIR_ERR_OCCUPIED] = "occupied",
         [CHAIR_ERR_UNKNOWN_PROFILE] = "unknown_profile",
+        [CHAIR_ERR_LOCKED] = "locked",
 };
 
 static const char *const err_messages[_CHAIR_ERR_COUNT] = {
@@ -53,6 +55,7 @@ static const char *const err_messages[_CHAIR_ERR_COUNT] = {
         [CHAIR_ERR_INTERNAL] = "internal error",
         [CHAIR_ERR_OCCUPIED] = "the seat must be empty for the self-test",
         [CHAIR_ERR_UNKNOWN_PROFILE] = "no profile with this name",
+        [CHAIR_ERR_LOCKED] = "the chair is locked; unlock it with the PIN (stop and pause still work)",
 };
 
 static const char *const action_names[_CHAIR_ACTION_COUNT] = {
@@ -66,6 +69,10 @@ static const char *const action_names[_CHAIR_ACTION_COUNT] = {
         [CHAIR_ACTION_SELF_TEST] = "self_test",
         [CHAIR_ACTION_DIAG] = "diag",
         [CHAIR_ACTION_FORGET_PROFILE] = "forget_profile",
+        [CHAIR_ACTION_EXTEND] = "extend",
+        [CHAIR_ACTION_SKIP] = "skip",
+        [CHAIR_ACTION_LOCK] = "lock",
+        [CHAIR_ACTION_UNLOCK] = "unlock",
 };
 
 const char *chair_err_code(enum chair_err e) {
@@ -97,11 +104,18 @@ enum {
         K_FOCUS = 1 << 5,
         K_POSITION = 1 << 6,
         K_PROFILE = 1 << 7,
+        K_INTENSITY_DELTA = 1 << 8,
+        K_SPEED_DELTA = 1 << 9,
+        K_SWITCH = 1 << 10,
+        K_PIN = 1 << 11,
 };
 
 static const unsigned action_keys[_CHAIR_ACTION_COUNT] = {
-        [CHAIR_ACTION_START] = K_PROGRAM | K_MINUTES | K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS | K_PROFILE,
-        [CHAIR_ACTION_SET] = K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS,
+        [CHAIR_ACTION_START] = K_PROGRAM | K_MINUTES | K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS | K_PROFILE |
+                               K_SWITCH,
+        [CHAIR_ACTION_SET] = K_INTENSITY | K_SPEED | K_HEAT | K_FOCUS | K_INTENSITY_DELTA | K_SPEED_DELTA,
+        [CHAIR_ACTION_EXTEND] = K_MINUTES,
+        [CHAIR_ACTION_UNLOCK] = K_PIN,
         [CHAIR_ACTION_RECLINE] = K_POSITION,
         [CHAIR_ACTION_FORGET_PROFILE] = K_PROFILE,
 };
@@ -113,6 +127,8 @@ static const struct {
         { "program", K_PROGRAM },   { "minutes", K_MINUTES }, { "intensity", K_INTENSITY },
         { "speed", K_SPEED },       { "heat", K_HEAT },       { "focus", K_FOCUS },
         { "position", K_POSITION }, { "profile", K_PROFILE },
+        { "intensity_delta", K_INTENSITY_DELTA }, { "speed_delta", K_SPEED_DELTA },
+        { "switch", K_SWITCH },     { "pin", K_PIN },
 };
 
 static unsigned key_bit(const char *k) {
@@ -120,6 +136,51 @@ static unsigned key_bit(const char *k) {
                 if (strcmp(k, key_table[i].name) == 0)
                         return key_table[i].bit;
         return 0;
+}
+
+bool chair_utf8_valid(const void *data, size_t len) {
+        const unsigned char *p = data;
+        for (size_t i = 0; i < len;) {
+                unsigned char c = p[i];
+                size_t n;
+                uint32_t cp, min;
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                } else if ((c & 0xe0) == 0xc0) {
+                        n = 2, cp = c & 0x1f, min = 0x80;
+                } else if ((c & 0xf0) == 0xe0) {
+                        n = 3, cp = c & 0x0f, min = 0x800;
+                } else if ((c & 0xf8) == 0xf0) {
+                        n = 4, cp = c & 0x07, min = 0x10000;
+                } else
+                        return false;
+                if (len - i < n)
+                        return false;
+                for (size_t k = 1; k < n; k++) {
+                        if ((p[i + k] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (p[i + k] & 0x3f);
+                }
+                /* overlong forms, UTF-16 surrogates and beyond U+10FFFF are not UTF-8 (RFC 3629) */
+                if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+                        return false;
+                i += n;
+        }
+        return true;
+}
+
+/* The byte length of s cut to at most max bytes without splitting a UTF-8
+ * sequence, for "%.*s": a cut in the middle of one would put invalid UTF-8
+ * into a reply. */
+static int utf8_cut(const char *s, int max) {
+        int n = (int) strnlen(s, (size_t) max + 1);
+        if (n <= max)
+                return n;
+        n = max;
+        while (n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80)
+                n--;
+        return n;
 }
 
 __attribute__((format(printf, 4, 5)))
@@ -161,8 +222,8 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
         const char *aname = json_object_get_string(a);
         int action = chair_action_from_name(aname);
         if (action < 0)
-                return fail(CHAIR_ERR_UNKNOWN_ACTION, msg, msg_size, "unknown action \"%.64s\"",
-                            aname);
+                return fail(CHAIR_ERR_UNKNOWN_ACTION, msg, msg_size, "unknown action \"%.*s\"",
+                            utf8_cut(aname, 64), aname);
 
         chair_cmd_init(cmd, (enum chair_action) action);
         unsigned allowed = action_keys[action], seen = 0;
@@ -177,7 +238,8 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                 unsigned bit = key_bit(key);
                 if (!(bit & allowed))
                         return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
-                                    "\"%.64s\" is not a member of a %s command", key, aname);
+                                    "\"%.*s\" is not a member of a %s command", utf8_cut(key, 64), key,
+                                    aname);
                 seen |= bit;
                 enum chair_err e;
                 int v;
@@ -188,9 +250,11 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                                             "program must be a string (a program id)");
                         const char *id = json_object_get_string(val);
                         int idx = progs ? chair_programs_find(progs, id) : -ENOENT;
+                        char hint[CHAIR_SUGGEST_MAX_LEN + 32];
                         if (idx < 0)
                                 return fail(CHAIR_ERR_UNKNOWN_PROGRAM, msg, msg_size,
-                                            "no program \"%.64s\"", id);
+                                            "no program \"%.*s\"%s", utf8_cut(id, 64), id,
+                                            chair_suggest_program(id, progs, hint, sizeof(hint)));
                         cmd->program = (int16_t) idx;
                         break;
                 }
@@ -222,9 +286,18 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                                 break;
                         }
                         if (!json_object_is_type(val, json_type_string) ||
-                            (v = chair_landmark_from_name(json_object_get_string(val))) < 0)
+                            (v = chair_landmark_from_name(json_object_get_string(val))) < 0) {
+                                const char *lm[_CHAIR_LM_COUNT];
+                                char hint[CHAIR_SUGGEST_MAX_LEN + 32];
+                                for (int i = 0; i < _CHAIR_LM_COUNT; i++)
+                                        lm[i] = chair_landmark_name(i);
                                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
-                                            "focus must be a landmark (C7, T10, T12, L1..L5, S1) or null");
+                                            "focus must be a landmark (C7, T10, T12, L1..L5, S1) or null%s",
+                                            json_object_is_type(val, json_type_string)
+                                                    ? chair_suggest(json_object_get_string(val), lm, _CHAIR_LM_COUNT,
+                                                              hint, sizeof(hint))
+                                                    : "");
+                        }
                         cmd->focus = (int8_t) v;
                         break;
                 case K_PROFILE: {
@@ -241,11 +314,49 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                 }
                 case K_POSITION:
                         if (!json_object_is_type(val, json_type_string) ||
-                            (v = chair_recline_from_name(json_object_get_string(val))) < 0)
+                            (v = chair_recline_from_name(json_object_get_string(val))) < 0) {
+                                static const char *const pos[] = { "upright", "relax", "zero-gravity" };
+                                char hint[CHAIR_SUGGEST_MAX_LEN + 32];
                                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
-                                            "position must be upright, relax or zero-gravity");
+                                            "position must be upright, relax or zero-gravity%s",
+                                            json_object_is_type(val, json_type_string)
+                                                    ? chair_suggest(json_object_get_string(val), pos, 3, hint, sizeof(hint))
+                                                    : "");
+                        }
                         cmd->recline = (int8_t) v;
                         break;
+                case K_INTENSITY_DELTA:
+                case K_SPEED_DELTA:
+                        e = get_int(val, key, -4, 4, &v, msg, msg_size);
+                        if (e)
+                                return e;
+                        if (v == 0)
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                                            "%s must be -4..-1 or 1..4, got 0", key);
+                        if (bit == K_INTENSITY_DELTA)
+                                cmd->intensity_delta = (int8_t) v;
+                        else
+                                cmd->speed_delta = (int8_t) v;
+                        break;
+                case K_SWITCH:
+                        if (!json_object_is_type(val, json_type_boolean))
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                                            "switch must be true or false");
+                        cmd->switch_program = json_object_get_boolean(val);
+                        break;
+                case K_PIN: {
+                        /* Never echoed: a wrong PIN must not appear in replies or logs. */
+                        const char *pin = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : NULL;
+                        size_t n = pin ? strlen(pin) : 0;
+                        bool ok = n >= 4 && n <= CHAIR_PIN_MAX;
+                        for (size_t i = 0; ok && i < n; i++)
+                                ok = pin[i] >= '0' && pin[i] <= '9';
+                        if (!ok)
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                                            "pin must be a string of 4 to %d digits", CHAIR_PIN_MAX);
+                        memcpy(cmd->pin, pin, n + 1);
+                        break;
+                }
                 }
         }
 
@@ -257,7 +368,14 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "recline needs \"position\"");
         if (action == CHAIR_ACTION_SET && !seen)
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
-                            "set needs one of intensity, speed, heat, focus");
+                            "set needs one of intensity, speed, heat, focus, intensity_delta, speed_delta");
+        if ((seen & K_INTENSITY && seen & K_INTENSITY_DELTA) || (seen & K_SPEED && seen & K_SPEED_DELTA))
+                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                            "give a value or a delta, not both (intensity or intensity_delta)");
+        if (action == CHAIR_ACTION_EXTEND && !(seen & K_MINUTES))
+                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "extend needs \"minutes\"");
+        if (action == CHAIR_ACTION_UNLOCK && !(seen & K_PIN))
+                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "unlock needs \"pin\"");
         return CHAIR_OK;
 }
 
@@ -295,6 +413,12 @@ enum chair_err chair_cmd_parse_cfg(const char *json, size_t len, const struct ch
                 return fail(CHAIR_ERR_BAD_JSON, msg, msg_size, "empty command");
         if (memchr(json, 0, len))
                 return fail(CHAIR_ERR_BAD_JSON, msg, msg_size, "NUL byte in the command");
+        /* JSON text is UTF-8 (RFC 8259) and json-c does not check: a string that
+         * is not would be echoed raw into the reply (its "id", an unknown program
+         * or action) and make that reply invalid JSON (design C3).  "\ud800"
+         * escapes are fine: json-c turns a lone surrogate into U+FFFD. */
+        if (!chair_utf8_valid(json, len))
+                return fail(CHAIR_ERR_BAD_JSON, msg, msg_size, "the command is not valid UTF-8");
 
         json_tokener *tok = json_tokener_new_ex(CHAIR_CMD_MAX_DEPTH);
         if (!tok)
@@ -342,4 +466,45 @@ enum chair_err chair_cmd_parse(const char *json, size_t len, const struct chair_
                                struct chair_cmd *cmd, char *id_json, size_t id_size, char *msg,
                                size_t msg_size) {
         return chair_cmd_parse_cfg(json, len, NULL, progs, cmd, id_json, id_size, msg, msg_size);
+}
+
+bool chair_action_allowed_locked(enum chair_action a) {
+        /* design C3: the owner can always stop or pause a locked chair */
+        return a == CHAIR_ACTION_STOP || a == CHAIR_ACTION_PAUSE || a == CHAIR_ACTION_DIAG ||
+               a == CHAIR_ACTION_UNLOCK;
+}
+
+bool chair_cmd_result_message(enum chair_action a, enum chair_err e, int32_t detail, char *buf, size_t size) {
+        if (!buf || size == 0)
+                return false;
+        if (a == CHAIR_ACTION_EXTEND && e == CHAIR_ERR_INVALID_VALUE) {
+                if (detail <= 0)
+                        snprintf(buf, size, "the session is at safety.max_session_min already; no minutes can be added");
+                else
+                        snprintf(buf, size, "at most %d more minute%s can be added (safety.max_session_min)",
+                                 (int) detail, detail == 1 ? "" : "s");
+                return true;
+        }
+        if (a == CHAIR_ACTION_UNLOCK && e == CHAIR_ERR_RATE_LIMITED) {
+                snprintf(buf, size, "too many wrong PINs; unlock is refused for %d more second%s",
+                         (int) detail, detail == 1 ? "" : "s");
+                return true;
+        }
+        if (a == CHAIR_ACTION_UNLOCK && e == CHAIR_ERR_INVALID_VALUE) {
+                snprintf(buf, size, "wrong PIN");
+                return true;
+        }
+        if (a == CHAIR_ACTION_LOCK && e == CHAIR_ERR_INVALID_VALUE) {
+                snprintf(buf, size, "no PIN is configured (owner.pin or the owner-pin credential), so the chair cannot be locked");
+                return true;
+        }
+        if (a == CHAIR_ACTION_RESUME && e == CHAIR_OK && detail == 1) {
+                snprintf(buf, size, "the session is running already");
+                return true;
+        }
+        if (a == CHAIR_ACTION_SKIP && e == CHAIR_OK && detail == 1) {
+                snprintf(buf, size, "that was the last step: the session is ending");
+                return true;
+        }
+        return false;
 }

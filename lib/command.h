@@ -33,6 +33,7 @@ enum chair_err {
         CHAIR_ERR_INTERNAL,
         CHAIR_ERR_OCCUPIED,        /* self-test refused: the seat must be empty */
         CHAIR_ERR_UNKNOWN_PROFILE, /* forget_profile: no profile of that name */
+        CHAIR_ERR_LOCKED,          /* the child lock is on (design C3) */
         _CHAIR_ERR_COUNT,
 };
 
@@ -53,6 +54,11 @@ enum chair_action {
         CHAIR_ACTION_FORGET_PROFILE, /* "profile" required; answered by the main loop (daemon/history.c)
                                       * and never reaches the control step, which would refuse it
                                       * with unknown_action */
+        /* owner API (design C3) */
+        CHAIR_ACTION_EXTEND,       /* "minutes" more for the running session */
+        CHAIR_ACTION_SKIP,         /* on to the next step (after the last: the closing phase) */
+        CHAIR_ACTION_LOCK,         /* child lock on */
+        CHAIR_ACTION_UNLOCK,       /* child lock off; "pin" required */
         _CHAIR_ACTION_COUNT,
 };
 
@@ -60,6 +66,7 @@ const char *chair_action_name(enum chair_action a);        /* "clear_faults", ..
 
 #define CHAIR_UNSET (-1)
 #define CHAIR_CMD_PROFILE_MAX 32
+#define CHAIR_PIN_MAX 8            /* a PIN is 4..8 digits */
 
 struct chair_cmd {
         enum chair_action action;
@@ -71,6 +78,11 @@ struct chair_cmd {
         int8_t heat;               /* 0/1 or CHAIR_UNSET */
         int8_t focus;              /* enum chair_landmark, or CHAIR_UNSET (clear focus: -2) */
         int8_t recline;            /* RECLINE: enum chair_recline */
+        /* SET: relative changes, -4..4 (0 = none); the result is clamped to 1..5.
+         * EXTEND: minutes holds the minutes to add. */
+        int8_t intensity_delta, speed_delta;
+        bool switch_program;       /* START: end a running session and start this one */
+        char pin[CHAIR_PIN_MAX + 1];   /* UNLOCK: the PIN as given, NUL-terminated */
         /* START: an owner profile ("profile" member, 1..31 bytes), "" when none.
          * The main loop fills unset members from it (daemon/history.c); the
          * control step ignores it.  With a profile, "program" may be omitted.
@@ -103,6 +115,10 @@ enum chair_err chair_cmd_parse(const char *json, size_t len, const struct chair_
                                struct chair_cmd *cmd, char *id_json, size_t id_size,
                                char *msg, size_t msg_size);
 
+/* True when the len bytes are well-formed UTF-8 (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF). */
+bool chair_utf8_valid(const void *s, size_t len);
+
 /* "start" → CHAIR_ACTION_START, ...; -EINVAL when unknown. */
 int chair_action_from_name(const char *s);
 
@@ -120,3 +136,15 @@ struct chair_config;
 enum chair_err chair_cmd_parse_cfg(const char *json, size_t len, const struct chair_config *cfg,
                                    const struct chair_programs *progs, struct chair_cmd *cmd,
                                    char *id_json, size_t id_size, char *msg, size_t msg_size);
+
+/*
+ * The reply message for a control-step result that needs more than the code's
+ * default text (design C3): how many minutes an extend can still add, how long
+ * unlock stays refused, that a resumed session was running already.  detail is
+ * the result event's detail.  Writes into buf and returns true, or returns
+ * false when the default message (chair_err_message) says it all.
+ */
+bool chair_cmd_result_message(enum chair_action a, enum chair_err e, int32_t detail, char *buf, size_t size);
+
+/* Whether action a is allowed while the child lock is on (stop, pause, diag, unlock). */
+bool chair_action_allowed_locked(enum chair_action a);

@@ -22,12 +22,13 @@
 
 #define OPT CYAML_FLAG_OPTIONAL
 /* Larger files are refused (-EFBIG) rather than read: no real config comes near. */
-#define CONFIG_MAX_BYTES (16u * 1024 * 1024)
+#define CONFIG_MAX_BYTES CHAIR_YAML_FILE_MAX
 #define MEMBER_TYPE(type, m) __typeof__(((type *) 0)->m)
 typedef MEMBER_TYPE(struct chair_config, chair) chair_sect_t;
 typedef MEMBER_TYPE(struct chair_config, control) control_sect_t;
 typedef MEMBER_TYPE(struct chair_config, safety) safety_sect_t;
 typedef MEMBER_TYPE(struct chair_config, hardware) hardware_sect_t;
+typedef MEMBER_TYPE(struct chair_config, owner) owner_sect_t;
 
 #define STR(key, type, member) CYAML_FIELD_STRING_PTR(key, OPT, type, member, 0, CYAML_UNLIMITED)
 
@@ -61,6 +62,7 @@ static const cyaml_schema_field_t iio_fields[] = {
         CYAML_FIELD_INT("device", OPT, struct chair_iio_binding, device),
         CYAML_FIELD_INT("channel", OPT, struct chair_iio_binding, channel),
         CYAML_FIELD_UINT("rate_hz", OPT, struct chair_iio_binding, rate_hz),
+        CYAML_FIELD_UINT("max_age_ms", OPT, struct chair_iio_binding, max_age_ms),
         CYAML_FIELD_END,
 };
 
@@ -71,6 +73,7 @@ static const cyaml_schema_field_t output_fields[] = {
         CYAML_FIELD_FLOAT("safe", OPT, struct chair_output_config, safe),
         CYAML_FIELD_FLOAT("max", OPT, struct chair_output_config, max),
         CYAML_FIELD_FLOAT("slew_per_s", OPT, struct chair_output_config, slew_per_s),
+        CYAML_FIELD_FLOAT("max_on_s", OPT, struct chair_output_config, max_on_s),
         CYAML_FIELD_END,
 };
 
@@ -236,6 +239,7 @@ static const cyaml_schema_field_t control_fields[] = {
         CYAML_FIELD_INT("rt_priority", OPT, control_sect_t, rt_priority),
         CYAML_FIELD_INT("cpu", OPT, control_sect_t, cpu),
         CYAML_FIELD_UINT("max_missed_ticks", OPT, control_sect_t, max_missed_ticks),
+        CYAML_FIELD_UINT("max_stall_ms", OPT, control_sect_t, max_stall_ms),
         CYAML_FIELD_END,
 };
 
@@ -253,6 +257,11 @@ static const cyaml_schema_field_t safety_fields[] = {
         CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t owner_fields[] = {
+        STR("pin", owner_sect_t, pin),
+        CYAML_FIELD_END,
+};
+
 static const cyaml_schema_value_t string_entry = {
         CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED),
 };
@@ -263,6 +272,7 @@ static const cyaml_schema_field_t top_fields[] = {
         CYAML_FIELD_MAPPING("safety", OPT, struct chair_config, safety, safety_fields),
         CYAML_FIELD_MAPPING("hardware", OPT, struct chair_config, hardware, hardware_fields),
         CYAML_FIELD_MAPPING("mqtt", OPT, struct chair_config, mqtt, mqtt_fields),
+        CYAML_FIELD_MAPPING("owner", OPT, struct chair_config, owner, owner_fields),
         /* Counts are checked by us so that errors name the key, not an entry. */
         CYAML_FIELD_SEQUENCE_COUNT("programs", CYAML_FLAG_POINTER | OPT, struct chair_config,
                                    program_dirs, n_program_dirs, &string_entry, 0, CYAML_UNLIMITED),
@@ -272,6 +282,16 @@ static const cyaml_schema_field_t top_fields[] = {
 
 static const cyaml_schema_value_t config_schema = {
         CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct chair_config, top_fields),
+};
+
+/* The hardware section alone (--safe-state): every other key is left alone. */
+static const cyaml_schema_field_t hardware_only_fields[] = {
+        CYAML_FIELD_MAPPING("hardware", OPT, struct chair_config, hardware, hardware_fields),
+        CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t hardware_only_schema = {
+        CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct chair_config, hardware_only_fields),
 };
 
 /* ---- ranges: one row per numeric key, checked only where the file sets it ---- */
@@ -290,6 +310,7 @@ static const struct range top_ranges[] = {
         RC("control.rt_priority", NUM_I32, control.rt_priority, 0, 99),
         RC("control.cpu", NUM_I32, control.cpu, -1, 1023),
         RC("control.max_missed_ticks", NUM_U32, control.max_missed_ticks, 1, 1000),
+        RC("control.max_stall_ms", NUM_U32, control.max_stall_ms, 5, 10000),
         RC("safety.default_session_min", NUM_U32, safety.default_session_min, 1, 30),
         RC("safety.max_session_min", NUM_U32, safety.max_session_min, 1, 30),
         RC("safety.heater_max_c", NUM_FLOAT, safety.heater_max_c, 30, 50),
@@ -332,6 +353,7 @@ static const struct range output_ranges[] = {
         R("gpio.line", NUM_I32, struct chair_output_config, gpio.offset, 0, 1023),
         R("max", NUM_FLOAT, struct chair_output_config, max, 0, 1),
         R("slew_per_s", NUM_FLOAT, struct chair_output_config, slew_per_s, 0, 1000),
+        R("max_on_s", NUM_FLOAT, struct chair_output_config, max_on_s, 0.1, 7200),
 };
 
 static const struct range gpio_in_ranges[] = {
@@ -343,6 +365,17 @@ static const struct range iio_ranges[] = {
         R("device", NUM_I32, struct chair_iio_binding, device, 0, 1023),
         R("channel", NUM_I32, struct chair_iio_binding, channel, 0, 1023),
         R("rate_hz", NUM_U32, struct chair_iio_binding, rate_hz, 0, 5000),
+        R("max_age_ms", NUM_U32, struct chair_iio_binding, max_age_ms, 1, 60000),
+};
+
+/* Where each table applies, for the value check of chair_yaml_load(). */
+#define N(t) (sizeof(t) / sizeof((t)[0]))
+static const struct chair_yaml_ranges config_ranges[] = {
+        { "", top_ranges, N(top_ranges) },
+        { "hardware.outputs.*", output_ranges, N(output_ranges) },
+        { "hardware.inputs.pressure.*", iio_ranges, N(iio_ranges) },
+        { "hardware.inputs.*", gpio_in_ranges, N(gpio_in_ranges) },
+        { "hardware.inputs.*", iio_ranges, N(iio_ranges) },
 };
 
 /* Input bindings by key, for presence, ranges and line claims. */
@@ -400,13 +433,6 @@ static bool has(const struct check *c, const char *base, const char *key) {
         char path[256];
         snprintf(path, sizeof(path), "%s%s%s", base, base[0] && key[0] ? "." : "", key);
         return chair_yaml_pos_has(c->pos, path);
-}
-
-static void check_ranges(struct check *c, const char *base, const void *data,
-                         const struct range *t, size_t n) {
-        int r = chair_yaml_check_ranges(c->file, c->pos, c->errs, base, data, t, n);
-        if (r == -ENOMEM || (r < 0 && c->r == 0))
-                c->r = r;
 }
 
 /* ---- line and channel claims ---- */
@@ -516,6 +542,14 @@ static int mark_presence(struct chair_config *cfg, const struct chair_yaml_pos *
 }
 
 static int set_derived(struct chair_config *cfg, const struct chair_yaml_pos *pos) {
+        /* Replaced by max_stall_ms (design C2): still read so old files load, and
+         * alone it keeps its meaning as time (that many periods); the daemon warns. */
+        cfg->control.max_missed_ticks_set = chair_yaml_pos_has(pos, "control.max_missed_ticks");
+        if (cfg->control.max_missed_ticks_set && !chair_yaml_pos_has(pos, "control.max_stall_ms") &&
+            cfg->control.rate_hz > 0) {
+                uint64_t ms = (uint64_t) cfg->control.max_missed_ticks * 1000u / cfg->control.rate_hz;
+                cfg->control.max_stall_ms = (uint32_t) (ms < 5 ? 5 : ms > 10000 ? 10000 : ms);
+        }
         if (!chair_yaml_pos_has(pos, "mqtt.base_topic")) {
                 free(cfg->mqtt.base_topic);
                 if (asprintf(&cfg->mqtt.base_topic, "chaird/%s", cfg->chair.id ? cfg->chair.id : "chair") < 0)
@@ -613,7 +647,6 @@ static void check_outputs(struct check *c, const struct chair_config *cfg, struc
                 if (!o->present)
                         continue;
                 snprintf(base, sizeof(base), "hardware.outputs.%s", chair_actuator_name(i));
-                check_ranges(c, base, o, output_ranges, sizeof(output_ranges) / sizeof(output_ranges[0]));
 
                 if (has(c, base, "safe")) {
                         if (kind != CHAIR_ACT_KIND_SWITCH)
@@ -676,7 +709,6 @@ static void check_inputs(struct check *c, const struct chair_config *cfg, struct
                 if (!g->set)
                         continue;
                 snprintf(base, sizeof(base), "hardware.inputs.%s", gpio_inputs[i].key);
-                check_ranges(c, base, g, gpio_in_ranges, sizeof(gpio_in_ranges) / sizeof(gpio_in_ranges[0]));
                 claim_gpio(c, gpio_claims, n_gpio, base, g);
                 if (has(c, base, "line") && !g->chip)
                         fail(c, base, "a line offset needs a chip");
@@ -689,7 +721,6 @@ static void check_inputs(struct check *c, const struct chair_config *cfg, struct
                 if (!b->set)
                         continue;
                 snprintf(base, sizeof(base), "hardware.inputs.%s", iio_inputs[i].key);
-                check_ranges(c, base, b, iio_ranges, sizeof(iio_ranges) / sizeof(iio_ranges[0]));
                 if (linux_backend && !has(c, base, "channel"))
                         fail(c, base, "the linux backend needs an IIO channel");
         }
@@ -717,8 +748,7 @@ static void validate(struct check *c, const struct chair_config *cfg) {
         struct claim gpio_claims[2 * _CHAIR_ACT_COUNT + sizeof(gpio_inputs) / sizeof(gpio_inputs[0])];
         size_t n_gpio = 0;
 
-        check_ranges(c, "", cfg, top_ranges, sizeof(top_ranges) / sizeof(top_ranges[0]));
-
+        /* Ranges were checked on the values as written, by chair_yaml_load(). */
         if (has(c, "chair.id", "") && !valid_id(cfg->chair.id ? cfg->chair.id : "", 32))
                 fail(c, "chair.id", "must be 1 to 32 characters of a-z, 0-9 and '-'");
         if (cfg->safety.default_session_min > cfg->safety.max_session_min)
@@ -752,6 +782,8 @@ static void validate(struct check *c, const struct chair_config *cfg) {
         }
         if (has(c, "mqtt.protocol", "") && cfg->mqtt.protocol != 5 && cfg->mqtt.protocol != 311)
                 fail(c, "mqtt.protocol", "must be 5 or 311, not %d", cfg->mqtt.protocol);
+        if (has(c, "owner.pin", "") && !chair_pin_valid(cfg->owner.pin))
+                fail(c, "owner.pin", "must be 4 to 8 digits (quote it: pin: \"0123\")");
         if (has(c, "programs", "") && cfg->n_program_dirs == 0)
                 fail(c, "programs", "needs at least one directory");
         /* Topic prefixes: an MQTT wildcard or an empty level would make every
@@ -765,6 +797,12 @@ static void validate(struct check *c, const struct chair_config *cfg) {
                      strstr(t, "//")))
                         fail(c, topic_keys[i], "must be a topic without wildcards (+, #) or empty levels");
         }
+
+        /* The supervisor keeps a heater without a sensor off for good
+         * (docs/safety.md): such a chair would offer heat and never give it. */
+        if (cfg->hardware.outputs[CHAIR_ACT_HEATER].present && !cfg->hardware.inputs.heater_temp.set)
+                fail(c, "hardware.outputs.heater",
+                     "a heater needs a temperature sensor (hardware.inputs.heater_temp); without one it never heats");
 
         check_outputs(c, cfg, gpio_claims, &n_gpio);
         check_inputs(c, cfg, gpio_claims, &n_gpio);
@@ -783,6 +821,16 @@ static void validate(struct check *c, const struct chair_config *cfg) {
 }
 
 /* ---- public API ---- */
+
+bool chair_pin_valid(const char *pin) {
+        size_t n = pin ? strlen(pin) : 0;
+        if (n < 4 || n > 8)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (pin[i] < '0' || pin[i] > '9')
+                        return false;
+        return true;
+}
 
 static uint64_t fnv1a64(const uint8_t *p, size_t n) {
         uint64_t h = 0xcbf29ce484222325ULL;
@@ -813,6 +861,7 @@ void chair_config_set_defaults(struct chair_config *cfg) {
         cfg->control.rt_priority = 80;
         cfg->control.cpu = -1;
         cfg->control.max_missed_ticks = 5;
+        cfg->control.max_stall_ms = 50;
 
         cfg->safety.default_session_min = 15;
         cfg->safety.max_session_min = 30;
@@ -914,18 +963,17 @@ int chair_config_load_lenient(const char *path, struct chair_errors *errs, struc
         int r, rs;
 
         *ret = NULL;
-        r = chair_yaml_read_file(path, CONFIG_MAX_BYTES, &data, &len);
-        if (r < 0) {
-                chair_errors_add(errs, path, 0, 0, "", "cannot read: %s", strerror(-r));
+        r = chair_yaml_read_file(path, CONFIG_MAX_BYTES, errs, &data, &len);
+        if (r < 0)
                 return r;
-        }
 
         rs = chair_yaml_pos_parse(data, len, path, errs, &pos);
         if (rs == -ENOMEM)
                 goto oom;
         /* A document that does not parse, or has duplicate keys, is not handed to libcyaml. */
         if (rs == 0) {
-                rs = chair_yaml_load(data, len, path, pos, &config_schema, errs, &loaded);
+                rs = chair_yaml_load(data, len, path, pos, &config_schema, config_ranges, N(config_ranges),
+                                     errs, &loaded);
                 if (rs == -ENOMEM)
                         goto oom;
         }
@@ -991,4 +1039,77 @@ int chair_config_load(const char *path, struct chair_errors *errs, struct chair_
         }
         *ret = cfg;
         return 0;
+}
+
+static bool under_hardware(const char *path) {
+        return strncmp(path, "hardware", 8) == 0 && (path[8] == 0 || path[8] == '.');
+}
+
+int chair_config_load_hardware(const char *path, struct chair_errors *errs, struct chair_config **ret) {
+        struct chair_errors all = { 0 };
+        struct chair_yaml_pos *pos = NULL;
+        struct chair_config *cfg = NULL, *def = NULL;
+        uint8_t *data = NULL;
+        size_t len = 0;
+        void *loaded = NULL;
+        int r;
+
+        *ret = NULL;
+        r = chair_yaml_read_file(path, CONFIG_MAX_BYTES, errs, &data, &len);
+        if (r < 0)
+                return r;
+
+        /* Syntax errors and duplicate keys anywhere: the document cannot be trusted. */
+        r = chair_yaml_pos_parse(data, len, path, errs, &pos);
+        if (r < 0)
+                goto out;
+        r = chair_yaml_load(data, len, path, pos, &hardware_only_schema, config_ranges, N(config_ranges),
+                            &all, &loaded);
+        if (r == -ENOMEM)
+                goto out;
+        /* Keep what is wrong inside hardware; the rest is none of this loader's business. */
+        r = 0;
+        for (size_t i = 0; i < all.n; i++) {
+                const struct chair_error *e = &all.v[i];
+                if (!under_hardware(e->path))
+                        continue;
+                if (chair_errors_add(errs, e->file, e->line, e->column, e->path, "%s", e->message) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                r = -EINVAL;
+        }
+        if (r < 0 || !loaded) {
+                r = r < 0 ? r : -EINVAL;
+                goto out;
+        }
+        cfg = loaded;
+        loaded = NULL;
+
+        def = calloc(1, sizeof(*def));
+        if (!def) {
+                r = -ENOMEM;
+                goto out;
+        }
+        chair_config_set_defaults(def);
+        cfg->path = strdup(path);
+        cfg->dir = file_dir(path);
+        if (!cfg->path || !cfg->dir ||
+            chair_yaml_fill_defaults(pos, &hardware_only_schema, "", cfg, def) < 0 ||
+            mark_presence(cfg, pos) < 0 || resolve_paths(cfg) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        cfg->hash = fnv1a64(data, len);
+        *ret = cfg;
+        cfg = NULL;
+        r = 0;
+out:
+        chair_config_free(cfg);
+        chair_yaml_free(&hardware_only_schema, loaded);
+        chair_config_free(def);
+        chair_errors_clear(&all);
+        chair_yaml_pos_free(pos);
+        free(data);
+        return r;
 }

@@ -50,6 +50,7 @@ struct chair_iio_binding {
         int device;
         int channel;
         uint32_t rate_hz;          /* read rate if slower than the loop; 0 = every tick */
+        uint32_t max_age_ms;       /* older samples are a sensor fault; 0 = default (docs/config.md) */
         uint32_t line, column;
 };
 
@@ -61,6 +62,7 @@ struct chair_output_config {
         float safe;                /* logical safe value: 0 for everything but valves (0/1) */
         float max;                 /* magnitude limit 0..1 for the logical value, default 1 */
         float slew_per_s;          /* max change of the logical value per second; 0 = none */
+        float max_on_s;            /* dead-man: longest continuous time away from safe; 0 = default */
 };
 
 /* NTC thermistor conversion for the heater sensor. */
@@ -151,7 +153,9 @@ struct chair_config {
                 uint32_t rate_hz;          /* default 500; 50..5000 */
                 int rt_priority;           /* default 80; 0 = SCHED_OTHER; 1..99 */
                 int cpu;                   /* -1 = no pinning */
-                uint32_t max_missed_ticks; /* default 5 */
+                uint32_t max_missed_ticks; /* deprecated (read, warned about, unused) */
+                bool max_missed_ticks_set; /* the file still sets it: the daemon warns */
+                uint32_t max_stall_ms;     /* default 50: outputs stale longer = safe + loop_overrun */
         } control;
 
         struct {
@@ -180,6 +184,12 @@ struct chair_config {
 
         struct chair_mqtt_config mqtt;
 
+        struct {
+                /* Child lock PIN, 4..8 digits (design C3); NULL: none here (the daemon
+                 * then reads the systemd credential owner-pin, chair_owner_pin_load()). */
+                char *pin;
+        } owner;
+
         char **program_dirs;       /* absolute after load */
         unsigned n_program_dirs;
         char *state_dir;           /* may be NULL: see chair_config_state_dir() */
@@ -196,6 +206,9 @@ struct chair_config *chair_config_free(struct chair_config *cfg);
 /* Defaults for every key (used by the loader and by tests that build configs in C). */
 void chair_config_set_defaults(struct chair_config *cfg);
 
+/* A child-lock PIN: 4 to 8 ASCII digits. */
+bool chair_pin_valid(const char *pin);
+
 /* $STATE_DIRECTORY, else cfg->state_dir, else /var/lib/chaird. */
 const char *chair_config_state_dir(const struct chair_config *cfg);
 
@@ -206,3 +219,17 @@ const char *chair_config_state_dir(const struct chair_config *cfg);
  * check the programs.  The caller frees *ret in every case.
  */
 int chair_config_load_lenient(const char *path, struct chair_errors *errs, struct chair_config **ret);
+
+/*
+ * The hardware section of FILE alone, for `chaird --safe-state`: every other
+ * section is neither read nor checked (an unknown mqtt key, a missing programs
+ * directory do not matter here).  Only the hardware keys are type- and
+ * range-checked; no cross-checks.  Returns 0 with *ret owning a config whose
+ * other sections are zero (free with chair_config_free()); -EINVAL when the file
+ * does not parse or its hardware section has errors (appended to errs, located);
+ * another negative errno when it cannot be read (also in errs).
+ */
+int chair_config_load_hardware(const char *path, struct chair_errors *errs, struct chair_config **ret);
+
+/* Where the daemon, when it starts, expects `chaird` to be: shared with chair-sim. */
+#define CHAIR_CONFIG_DEFAULT_PATH "/etc/chaird/chaird.yaml"

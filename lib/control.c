@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "childlock.h"
 #include "config.h"
 #include "control.h"
 #include "counters.h"
@@ -11,6 +12,7 @@
 #include "safety.h"
 #include "sequencer.h"
 #include "shaping.h"
+#include "strtab.h"
 
 /* The carriage encoder has one channel: the direction of travel is taken from a
  * model of the motor's response to the drive (same lag as the motor's), so the
@@ -21,6 +23,9 @@
 #define MAX_DT_S 0.1
 /* A session paused for longer than this ends. */
 #define MAX_PAUSE_S (10 * 60)
+/* A recline part within this of a preset's position is "at" the preset: wider
+ * than the position loop's deadband (lib/shaping.c RECLINE_DEADBAND). */
+#define RECLINE_AT_PRESET 0.03f
 
 struct chair_ctl {
         const struct chair_config *cfg;
@@ -50,8 +55,14 @@ struct chair_ctl {
 
         /* Recline commanded while no session runs. */
         enum chair_recline idle_recline;
+        enum chair_recline idle_target;     /* ...and where it went, kept after it arrived */
+
+        struct chair_lock lock;         /* child lock (design C3) */
+        bool occupant_away;             /* occupant_left reported, occupant_returned not yet */
+        uint8_t backrest_pct, legrest_pct;   /* reported positions, moved by >= 1 % */
 
         uint64_t ticks;
+        uint64_t events_dropped;
         enum chair_state state;
 
         struct chair_selftest selftest;
@@ -67,9 +78,7 @@ static const char *const state_names[_CHAIR_STATE_COUNT] = {
         [CHAIR_STATE_FAULT] = "fault",
 };
 
-const char *chair_state_name(enum chair_state s) {
-        return (unsigned) s < _CHAIR_STATE_COUNT ? state_names[s] : "unknown";
-}
+CHAIR_DEFINE_NAME(chair_state_name, enum chair_state, state_names, "unknown")
 
 const char *chair_end_reason_name(enum chair_end_reason r) {
         switch (r) {
@@ -78,8 +87,21 @@ const char *chair_end_reason_name(enum chair_end_reason r) {
         case CHAIR_END_FAULT: return "fault";
         case CHAIR_END_LEFT: return "left";
         case CHAIR_END_SHUTDOWN: return "shutdown";
+        case CHAIR_END_SWITCHED: return "switched";
         }
         return "unknown";
+}
+
+const char *chair_recline_state_name(enum chair_recline r) {
+        if (r == CHAIR_RECLINE_MOVING)
+                return "moving";
+        if (r == CHAIR_RECLINE_CUSTOM)
+                return "custom";
+        return chair_recline_name(r);
+}
+
+const char *chair_pause_reason_name(enum chair_pause_reason r) {
+        return r == CHAIR_PAUSE_OCCUPANT_LEFT ? "occupant_left" : "owner";
 }
 
 int chair_ctl_new(const struct chair_config *cfg, const struct chair_programs *progs, struct chair_ctl **ret) {
@@ -95,6 +117,7 @@ int chair_ctl_new(const struct chair_config *cfg, const struct chair_programs *p
         chair_counter_tracker_init(&c->counters);
         chair_outputs_safe(cfg, &c->out);
         c->idle_recline = CHAIR_RECLINE_KEEP;
+        c->idle_target = CHAIR_RECLINE_KEEP;
         c->state = CHAIR_STATE_IDLE;
         *ret = c;
         return 0;
@@ -103,6 +126,13 @@ int chair_ctl_new(const struct chair_config *cfg, const struct chair_programs *p
 struct chair_ctl *chair_ctl_free(struct chair_ctl *c) {
         free(c);
         return NULL;
+}
+
+int chair_ctl_set_locked(struct chair_ctl *c, bool locked) {
+        if (locked && !chair_pin_valid(c->cfg->owner.pin))
+                return -EINVAL;
+        c->lock.locked = locked;
+        return 0;
 }
 
 int chair_ctl_set_programs(struct chair_ctl *c, const struct chair_programs *progs) {
@@ -118,13 +148,31 @@ struct evbuf {
         struct chair_event *v;
         size_t n;
         uint64_t now;
+        uint64_t *dropped;
+        size_t cmds_left;               /* commands after the one being applied (their results need room) */
 };
 
+/* The budget of control.h, checked where the events are made.  Raised and
+ * cleared once per fault; the most a command causes is a switch: its result,
+ * session_ended, program_switched, session_started and the first step. */
+_Static_assert(CHAIR_MAX_EVENTS_PER_TICK >= CHAIR_MAX_CMDS_PER_TICK * CHAIR_EVENTS_PER_CMD +
+                                            2 * _CHAIR_FAULT_COUNT + CHAIR_EVENTS_PER_TICK_SESSION,
+               "event budget too small for what one tick can produce");
+_Static_assert(CHAIR_EVENTS_PER_CMD >= 5, "a switch's result and its four events must fit");
+
+/* Room for k more events besides one result per command still to come (a
+ * second line of defence: within the budget above it always holds). */
+static bool ev_room(const struct evbuf *b, size_t k) {
+        return b->n + k + b->cmds_left + 1 <= CHAIR_MAX_EVENTS_PER_TICK;
+}
+
 static struct chair_event *ev_push(struct evbuf *b, enum chair_event_kind k) {
-        /* The caller's array holds CHAIR_MAX_EVENTS_PER_TICK; commands per tick
-         * are limited so that results always fit (CHAIR_MAX_CMDS_PER_TICK). */
-        if (b->n >= CHAIR_MAX_EVENTS_PER_TICK)
+        if (b->n >= CHAIR_MAX_EVENTS_PER_TICK) {
+                /* Cannot happen within the budget; counted so it is never silent. */
+                if (b->dropped)
+                        (*b->dropped)++;
                 return NULL;
+        }
         struct chair_event *e = &b->v[b->n++];
         memset(e, 0, sizeof(*e));
         e->kind = k;
@@ -132,13 +180,24 @@ static struct chair_event *ev_push(struct evbuf *b, enum chair_event_kind k) {
         return e;
 }
 
-static void ev_result(struct evbuf *b, const struct chair_cmd *cmd, enum chair_err err) {
+static void ev_result(struct evbuf *b, const struct chair_cmd *cmd, enum chair_err err, int32_t detail) {
         struct chair_event *e = ev_push(b, CHAIR_EVENT_RESULT);
         if (!e)
                 return;
         e->result.token = cmd->token;
         e->result.action = cmd->action;
         e->result.err = err;
+        e->result.detail = detail;
+}
+
+static void ev_simple(struct evbuf *b, enum chair_event_kind k) {
+        ev_push(b, k);
+}
+
+static void ev_paused(struct evbuf *b, enum chair_pause_reason why) {
+        struct chair_event *e = ev_push(b, CHAIR_EVENT_PAUSED);
+        if (e)
+                e->paused.reason = why;
 }
 
 static void end_session(struct chair_ctl *c, struct evbuf *b, enum chair_end_reason why, bool at_once) {
@@ -171,8 +230,18 @@ static uint8_t or_default(int8_t v, uint8_t def) {
 
 static enum chair_err cmd_start(struct chair_ctl *c, const struct chair_cmd *cmd, struct evbuf *b) {
         const struct chair_config *cfg = c->cfg;
+        /* design C3: a switch ends the running session and starts the new program
+         * on the body already scanned; a session still scanning or ending has no
+         * scan to keep, and is busy like any other start. */
+        bool switching = cmd->switch_program && chair_seq_active(&c->seq) && c->seq.scanned &&
+                         (c->seq.phase == CHAIR_SEQ_RUNNING || c->seq.phase == CHAIR_SEQ_PAUSED);
+        int16_t from = c->seq.prog_index;
 
-        if (chair_seq_active(&c->seq))
+        if (chair_seq_active(&c->seq) && !switching)
+                return CHAIR_ERR_BUSY;
+        /* A switch reports four events and its result; a burst of switches in
+         * one tick must not crowd out the results of the commands after it. */
+        if (switching && !ev_room(b, 4))
                 return CHAIR_ERR_BUSY;
         if (chair_safety_stopping(&c->safety) || c->in.estop)
                 return CHAIR_ERR_FAULT_ACTIVE;
@@ -197,9 +266,23 @@ static enum chair_err cmd_start(struct chair_ctl *c, const struct chair_cmd *cmd
                 minutes = cfg->safety.max_session_min;
         bool heat = cmd->heat == CHAIR_UNSET ? cfg->hardware.outputs[CHAIR_ACT_HEATER].present : cmd->heat == 1;
 
+        if (switching) {
+                struct chair_event *e;
+                /* the old session's end, then the switch, then the new start */
+                end_session(c, b, CHAIR_END_SWITCHED, true);
+                e = ev_push(b, CHAIR_EVENT_PROGRAM_SWITCHED);
+                if (e) {
+                        e->switched.from = from;
+                        e->switched.to = cmd->program;
+                }
+        }
         chair_seq_start(&c->seq, cfg, p, cmd->program, minutes, or_default(cmd->intensity, 3),
                         or_default(cmd->speed, 3), heat, cmd->focus >= 0 ? cmd->focus : -1);
+        if (switching)
+                chair_seq_start_scanned(&c->seq);
         c->idle_recline = CHAIR_RECLINE_KEEP;
+        c->idle_target = CHAIR_RECLINE_KEEP;
+        c->occupant_away = false;
         c->unoccupied_s = 0;
         c->end_reason = CHAIR_END_COMPLETED;
 
@@ -208,7 +291,68 @@ static enum chair_err cmd_start(struct chair_ctl *c, const struct chair_cmd *cmd
                 e->started.program = cmd->program;
                 e->started.planned_s = minutes * 60u;
         }
+        /* No scan after a switch: the first step begins now (the tick reports
+         * only the steps it moves on to). */
+        if (switching && (e = ev_push(b, CHAIR_EVENT_STEP))) {
+                e->step.index = 1;
+                e->step.technique = p->steps[0].technique;
+        }
         return CHAIR_OK;
+}
+
+static int clamp_level(int v) {
+        return v < 1 ? 1 : v > 5 ? 5 : v;
+}
+
+/* design C3: more time for a running session, within safety.max_session_min.
+ * *detail: the most minutes that could be added (for the refusal's message). */
+static enum chair_err cmd_extend(struct chair_ctl *c, const struct chair_cmd *cmd, int32_t *detail) {
+        struct chair_seq *s = &c->seq;
+        uint32_t cap_s = c->cfg->safety.max_session_min * 60u;
+
+        if (!chair_seq_active(s) || s->phase == CHAIR_SEQ_ENDING)
+                return CHAIR_ERR_NOT_RUNNING;
+        /* whole minutes only: the room left under the cap, rounded down */
+        int32_t room = s->planned_s < cap_s ? (int32_t) ((cap_s - s->planned_s) / 60u) : 0;
+        *detail = room;
+        if (cmd->minutes < 1 || cmd->minutes > room)
+                return CHAIR_ERR_INVALID_VALUE;
+        chair_seq_extend(s, (uint32_t) cmd->minutes * 60u);
+        return CHAIR_OK;
+}
+
+/* design C3: on to the next step; after the last, the closing phase.
+ * *detail = 1 when that was the last step. */
+static enum chair_err cmd_skip(struct chair_ctl *c, struct evbuf *b, int32_t *detail) {
+        struct chair_seq *s = &c->seq;
+
+        /* the steps are laid out once the scan is done: before, there is no step to skip */
+        if (s->phase != CHAIR_SEQ_RUNNING && !(s->phase == CHAIR_SEQ_PAUSED && s->resume_phase == CHAIR_SEQ_RUNNING))
+                return CHAIR_ERR_NOT_RUNNING;
+        if (s->step + 1u >= s->prog->n_steps) {
+                *detail = 1;
+                end_session(c, b, CHAIR_END_COMPLETED, false);
+                return CHAIR_OK;
+        }
+        chair_seq_skip(s);
+        return CHAIR_OK;
+}
+
+static enum chair_err cmd_lock(struct chair_ctl *c, struct evbuf *b) {
+        bool changed;
+        enum chair_err e = chair_lock_on(&c->lock, c->cfg->owner.pin, &changed);
+        if (changed)
+                ev_simple(b, CHAIR_EVENT_LOCKED);
+        return e;
+}
+
+static enum chair_err cmd_unlock(struct chair_ctl *c, const struct chair_cmd *cmd, struct evbuf *b,
+                                 int32_t *detail) {
+        bool changed;
+        enum chair_err e = chair_lock_off(&c->lock, c->cfg->owner.pin, cmd->pin, b->now, &changed, detail);
+        if (changed)
+                ev_simple(b, CHAIR_EVENT_UNLOCKED);
+        return e;
 }
 
 static enum chair_err cmd_set(struct chair_ctl *c, const struct chair_cmd *cmd) {
@@ -221,12 +365,21 @@ static enum chair_err cmd_set(struct chair_ctl *c, const struct chair_cmd *cmd) 
             (cmd->focus != CHAIR_UNSET && cmd->focus != CHAIR_FOCUS_CLEAR &&
              (cmd->focus < 0 || cmd->focus >= _CHAIR_LM_COUNT)))
                 return CHAIR_ERR_INVALID_VALUE;
+        if ((cmd->intensity_delta != 0 && cmd->intensity != CHAIR_UNSET) ||
+            (cmd->speed_delta != 0 && cmd->speed != CHAIR_UNSET) ||
+            cmd->intensity_delta < -4 || cmd->intensity_delta > 4 || cmd->speed_delta < -4 || cmd->speed_delta > 4)
+                return CHAIR_ERR_INVALID_VALUE;
         if (cmd->heat == 1 && !c->cfg->hardware.outputs[CHAIR_ACT_HEATER].present)
                 return CHAIR_ERR_UNSUPPORTED;
         if (cmd->intensity != CHAIR_UNSET)
                 s->intensity = (uint8_t) cmd->intensity;
         if (cmd->speed != CHAIR_UNSET)
                 s->speed = (uint8_t) cmd->speed;
+        /* design C3: relative changes, the result clamped to 1..5 */
+        if (cmd->intensity_delta != 0)
+                s->intensity = (uint8_t) clamp_level(s->intensity + cmd->intensity_delta);
+        if (cmd->speed_delta != 0)
+                s->speed = (uint8_t) clamp_level(s->speed + cmd->speed_delta);
         if (cmd->heat != CHAIR_UNSET)
                 s->heat = cmd->heat == 1;
         if (cmd->focus == CHAIR_FOCUS_CLEAR)
@@ -250,8 +403,10 @@ static enum chair_err cmd_recline(struct chair_ctl *c, const struct chair_cmd *c
                 return CHAIR_ERR_OBSTACLE;
         if (chair_seq_active(&c->seq))
                 c->seq.owner_recline = cmd->recline;
-        else
+        else {
                 c->idle_recline = cmd->recline;
+                c->idle_target = cmd->recline;
+        }
         return CHAIR_OK;
 }
 
@@ -318,10 +473,15 @@ static void selftest_tick(struct chair_ctl *c, struct evbuf *b, const struct cha
 
 static void apply_cmd(struct chair_ctl *c, const struct chair_cmd *cmd, struct evbuf *b) {
         enum chair_err err = CHAIR_OK;
+        int32_t detail = 0;
 
+        if (!chair_lock_allows(&c->lock, cmd->action)) {
+                ev_result(b, cmd, CHAIR_ERR_LOCKED, 0);
+                return;
+        }
         if (chair_selftest_running(&c->selftest) &&
             (cmd->action == CHAIR_ACTION_START || cmd->action == CHAIR_ACTION_RECLINE)) {
-                ev_result(b, cmd, CHAIR_ERR_BUSY);
+                ev_result(b, cmd, CHAIR_ERR_BUSY, 0);
                 return;
         }
         switch (cmd->action) {
@@ -332,14 +492,22 @@ static void apply_cmd(struct chair_ctl *c, const struct chair_cmd *cmd, struct e
                 /* Stop always succeeds, also when nothing runs: it is a safety command. */
                 end_session(c, b, CHAIR_END_STOPPED, true);
                 c->idle_recline = CHAIR_RECLINE_KEEP;
+                c->idle_target = CHAIR_RECLINE_KEEP;
                 selftest_abort(c, b, CHAIR_ST_ABORT_STOPPED);
                 break;
-        case CHAIR_ACTION_PAUSE:
+        case CHAIR_ACTION_PAUSE: {
+                bool was = c->seq.phase == CHAIR_SEQ_PAUSED;
                 if (!chair_seq_pause(&c->seq))
                         err = CHAIR_ERR_NOT_RUNNING;
+                else if (!was)
+                        ev_paused(b, CHAIR_PAUSE_OWNER);
                 break;
+        }
         case CHAIR_ACTION_RESUME:
-                if (c->seq.phase != CHAIR_SEQ_PAUSED)
+                if (chair_seq_active(&c->seq) && c->seq.phase != CHAIR_SEQ_PAUSED &&
+                    c->seq.phase != CHAIR_SEQ_ENDING)
+                        detail = 1;     /* running already: nothing to do, and the reply says so */
+                else if (c->seq.phase != CHAIR_SEQ_PAUSED)
                         err = CHAIR_ERR_NOT_RUNNING;
                 else if (chair_safety_stopping(&c->safety))
                         err = CHAIR_ERR_FAULT_ACTIVE;
@@ -348,6 +516,7 @@ static void apply_cmd(struct chair_ctl *c, const struct chair_cmd *cmd, struct e
                 else {
                         chair_seq_resume(&c->seq);
                         c->unoccupied_s = 0;
+                        ev_simple(b, CHAIR_EVENT_RESUMED);
                 }
                 break;
         case CHAIR_ACTION_SET:
@@ -362,11 +531,23 @@ static void apply_cmd(struct chair_ctl *c, const struct chair_cmd *cmd, struct e
         case CHAIR_ACTION_SELF_TEST:
                 err = cmd_self_test(c);
                 break;
+        case CHAIR_ACTION_EXTEND:
+                err = cmd_extend(c, cmd, &detail);
+                break;
+        case CHAIR_ACTION_SKIP:
+                err = cmd_skip(c, b, &detail);
+                break;
+        case CHAIR_ACTION_LOCK:
+                err = cmd_lock(c, b);
+                break;
+        case CHAIR_ACTION_UNLOCK:
+                err = cmd_unlock(c, cmd, b, &detail);
+                break;
         default:
                 err = CHAIR_ERR_UNKNOWN_ACTION;
                 break;
         }
-        ev_result(b, cmd, err);
+        ev_result(b, cmd, err, detail);
 }
 
 /* ---- the tick ---------------------------------------------------------- */
@@ -454,25 +635,51 @@ static void emit_faults(struct chair_ctl *c, struct evbuf *b) {
 static void occupancy(struct chair_ctl *c, struct evbuf *b, double dt) {
         struct chair_seq *s = &c->seq;
 
-        if (!chair_seq_active(s) || s->phase == CHAIR_SEQ_ENDING)
+        if (!chair_seq_active(s) || s->phase == CHAIR_SEQ_ENDING) {
+                c->occupant_away = false;
                 return;
+        }
         if (occupancy_ok(c)) {
                 c->unoccupied_s = 0;
+                if (c->occupant_away) {
+                        c->occupant_away = false;
+                        ev_simple(b, CHAIR_EVENT_OCCUPANT_RETURNED);
+                }
                 return;
         }
         /* Rule 6: pause at once; end after the grace period.  Resuming takes the
          * owner's resume: a chair must not start moving when someone sits down. */
+        if (!c->occupant_away) {
+                c->occupant_away = true;
+                ev_simple(b, CHAIR_EVENT_OCCUPANT_LEFT);
+                if (s->phase != CHAIR_SEQ_PAUSED)
+                        ev_paused(b, CHAIR_PAUSE_OCCUPANT_LEFT);
+        }
         chair_seq_pause(s);
         c->unoccupied_s += dt;
         if (c->unoccupied_s > c->cfg->safety.occupant_grace_s)
                 end_session(c, b, CHAIR_END_LEFT, false);
 }
 
+/* A position in whole per cent that moves only when the reading is a full
+ * per cent away: a reading sitting on a rounding edge must not make the state
+ * flap (design C3: positions change the state by >= 1 %). */
+static uint8_t follow_pct(uint8_t pct, float v) {
+        if (!(v >= 0))          /* also NaN */
+                v = 0;
+        if (v > 1)
+                v = 1;
+        float x = v * 100.0f;
+        if (x >= pct + 1.0f || x <= pct - 1.0f)
+                return (uint8_t) lroundf(x);
+        return pct;
+}
+
 size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_inputs *in,
                       const struct chair_cmd *cmds, size_t n_cmds,
                       struct chair_outputs *out, struct chair_event *ev) {
         const struct chair_config *cfg = c->cfg;
-        struct evbuf b = { .v = ev, .n = 0, .now = now_ns };
+        struct evbuf b = { .v = ev, .n = 0, .now = now_ns, .dropped = &c->events_dropped };
         struct chair_seq_out so;
         double dt = 0;
         uint32_t pulses = 0;
@@ -501,11 +708,18 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
                 /* Nothing resumes by itself after a stopping fault, not even a recline. */
                 end_session(c, &b, CHAIR_END_FAULT, true);
                 c->idle_recline = CHAIR_RECLINE_KEEP;
+                c->idle_target = CHAIR_RECLINE_KEEP;
         }
         emit_faults(c, &b);
 
-        for (size_t i = 0; i < n_cmds; i++)
+        if (n_cmds > CHAIR_MAX_CMDS_PER_TICK) {
+                c->events_dropped += n_cmds - CHAIR_MAX_CMDS_PER_TICK;   /* their results */
+                n_cmds = CHAIR_MAX_CMDS_PER_TICK;
+        }
+        for (size_t i = 0; i < n_cmds; i++) {
+                b.cmds_left = n_cmds - i - 1;
                 apply_cmd(c, &cmds[i], &b);
+        }
 
         occupancy(c, &b, dt);
         if (c->seq.phase == CHAIR_SEQ_PAUSED && c->seq.paused_s > MAX_PAUSE_S)
@@ -525,7 +739,7 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
         if (c->seq.step_changed && c->seq.phase == CHAIR_SEQ_RUNNING) {
                 struct chair_event *e = ev_push(&b, CHAIR_EVENT_STEP);
                 if (e) {
-                        e->step.index = c->seq.step;
+                        e->step.index = (uint16_t) (c->seq.step + 1);   /* 1-based, as in the state */
                         e->step.technique = c->seq.prog->steps[c->seq.step].technique;
                 }
         }
@@ -581,6 +795,8 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
         chair_shaper_commit(&c->shaper, out);
         c->out = *out;
         c->state = current_state(c);
+        c->backrest_pct = follow_pct(c->backrest_pct, in->backrest);
+        c->legrest_pct = follow_pct(c->legrest_pct, in->legrest);
         return b.n;
 }
 
@@ -590,22 +806,52 @@ void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outpu
         chair_safety_raise(&c->safety, f);
         /* The session itself ends in the next step, which can report it
          * (session_ended, reason fault); the outputs are safe from now on. */
-        if (chair_fault_is_stopping(f))
+        if (chair_fault_is_stopping(f)) {
                 c->idle_recline = CHAIR_RECLINE_KEEP;
+                c->idle_target = CHAIR_RECLINE_KEEP;
+        }
         chair_safety_enforce(&c->safety, c->cfg, &c->in, chair_fault_is_stopping(f), &c->out);
         *out = c->out;
         chair_shaper_commit(&c->shaper, out);
         c->state = current_state(c);
 }
 
-void chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out) {
-        chair_seq_abort(&c->seq);
-        chair_selftest_abort(&c->selftest, CHAIR_ST_ABORT_STOPPED);
+size_t chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out, struct chair_event *ev) {
+        struct evbuf b = { .v = ev, .n = 0, .now = c->last_ns, .dropped = &c->events_dropped };
+
+        /* The same ending as any other, so listeners hear it from the core
+         * (the daemon used to invent this event). */
+        end_session(c, &b, CHAIR_END_SHUTDOWN, true);
+        chair_seq_abort(&c->seq);   /* also a session that was already parking */
+        selftest_abort(c, &b, CHAIR_ST_ABORT_STOPPED);
         c->idle_recline = CHAIR_RECLINE_KEEP;
+        c->idle_target = CHAIR_RECLINE_KEEP;
         chair_outputs_safe(c->cfg, &c->out);
         *out = c->out;
         chair_shaper_commit(&c->shaper, out);
         c->state = current_state(c);
+        return b.n;
+}
+
+/* The preset the chair is at (measured), else moving or custom (design C3). */
+static enum chair_recline recline_state(const struct chair_ctl *c) {
+        const struct chair_config *cfg = c->cfg;
+        bool leg = cfg->hardware.outputs[CHAIR_ACT_LEGREST].present && cfg->hardware.inputs.legrest_pos.set;
+
+        if (!cfg->hardware.outputs[CHAIR_ACT_BACKREST].present || !cfg->hardware.inputs.backrest_pos.set)
+                return CHAIR_RECLINE_KEEP;
+        if (c->out.v[CHAIR_ACT_BACKREST] != cfg->hardware.outputs[CHAIR_ACT_BACKREST].safe ||
+            (cfg->hardware.outputs[CHAIR_ACT_LEGREST].present &&
+             c->out.v[CHAIR_ACT_LEGREST] != cfg->hardware.outputs[CHAIR_ACT_LEGREST].safe))
+                return CHAIR_RECLINE_MOVING;
+        for (int r = 0; r < _CHAIR_RECLINE_COUNT; r++) {
+                float br, lr;
+                chair_seq_recline_position(r, &br, &lr);
+                if (fabsf(c->in.backrest - br) <= RECLINE_AT_PRESET &&
+                    (!leg || fabsf(c->in.legrest - lr) <= RECLINE_AT_PRESET))
+                        return r;
+        }
+        return CHAIR_RECLINE_CUSTOM;
 }
 
 void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st) {
@@ -623,14 +869,23 @@ void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st) {
         st->remaining_s = (float) chair_seq_remaining_s(s);
         st->intensity = session ? s->intensity : 0;
         st->speed = session ? s->speed : 0;
-        st->heat_on = session && s->heat;
+        st->heat_wanted = session && s->heat;
+        /* design C3: on only while the heater may heat: a session in motion, no
+         * heater fault (the massage goes on without heat then) */
+        st->heat_on = st->heat_wanted && s->phase != CHAIR_SEQ_PAUSED && s->phase != CHAIR_SEQ_ENDING &&
+                      !(c->safety.latched & ((1u << CHAIR_FAULT_HEATER_SENSOR) | (1u << CHAIR_FAULT_HEATER_OVERTEMP))) &&
+                      !chair_safety_stopping(&c->safety);
         st->heat_target_c = c->out.v[CHAIR_ACT_HEATER] > 0 || (session && s->heat) ? c->cfg->safety.heater_target_c : 0;
         st->heat_c = c->cfg->hardware.inputs.heater_temp.set && c->in.heater_sensor == CHAIR_SENSOR_OK ? c->in.heater_c : NAN;
         st->carriage_mm = c->carriage_mm;
         st->backrest = c->in.backrest;
         st->legrest = c->in.legrest;
-        st->recline = s->owner_recline != CHAIR_RECLINE_KEEP ? s->owner_recline :
-                      session ? s->recline : c->idle_recline;
+        st->backrest_pct = c->backrest_pct;
+        st->legrest_pct = c->legrest_pct;
+        st->recline_target = session ? (s->owner_recline != CHAIR_RECLINE_KEEP ? s->owner_recline : s->recline)
+                                     : c->idle_target;
+        st->recline = recline_state(c);
+        st->locked = c->lock.locked;
         st->focus = session ? s->focus : -1;
         st->occupied = c->in.occupied;
         st->faults = c->safety.latched;
@@ -638,6 +893,7 @@ void chair_ctl_status(const struct chair_ctl *c, struct chair_status *st) {
         st->shoulder_mm = s->scanned ? s->body.shoulder_mm : 0;
         st->all_safe = chair_outputs_all_safe(c->cfg, &c->out);
         st->ticks = c->ticks;
+        st->events_dropped = c->events_dropped;
         st->out = c->out;
         st->in = c->in;
         st->self_testing = chair_selftest_running(&c->selftest);
@@ -653,7 +909,11 @@ void chair_status_visible(const struct chair_status *st, struct chair_status_vis
         v->speed = st->speed;
         v->heat_on = st->heat_on;
         v->occupied = st->occupied;
+        v->locked = st->locked;
         v->recline = st->recline;
+        v->recline_target = st->recline_target;
+        v->backrest_pct = st->backrest_pct;
+        v->legrest_pct = st->legrest_pct;
         v->focus = st->focus;
         v->faults = st->faults;
         v->faults_latched = st->faults_latched;

@@ -18,6 +18,7 @@
 
 #include "command.h"
 #include "counters.h"
+#include "fault.h"
 #include "hal.h"
 #include "program.h"
 #include "selftest.h"
@@ -37,35 +38,7 @@ enum chair_state {
 
 const char *chair_state_name(enum chair_state s);   /* "idle", ... as in the MQTT state */
 
-/* Fault codes (design A4); a set of active faults is a bit mask of (1u << code). */
-enum chair_fault {
-        CHAIR_FAULT_ESTOP,
-        CHAIR_FAULT_HEATER_SENSOR,
-        CHAIR_FAULT_HEATER_OVERTEMP,
-        CHAIR_FAULT_ROLLER_STALL,
-        CHAIR_FAULT_TRAVEL_TIMEOUT,
-        CHAIR_FAULT_ENCODER_FAULT,
-        CHAIR_FAULT_PINCH,
-        CHAIR_FAULT_OVERPRESSURE,
-        CHAIR_FAULT_LOOP_OVERRUN,
-        CHAIR_FAULT_NOT_OCCUPIED,
-        CHAIR_FAULT_OBSTACLE,
-        CHAIR_FAULT_HAL_IO,
-        CHAIR_FAULT_MOTOR_STALL,   /* depth (retracting), backrest or legrest driven, position still */
-        _CHAIR_FAULT_COUNT,
-};
-
-const char *chair_fault_code(enum chair_fault f);       /* "estop", "heater_sensor", ... */
-const char *chair_fault_message(enum chair_fault f);
-int chair_fault_from_code(const char *s);
-/* The faults that stop the session, as a constant bit mask (the one place that
- * says which; others, like heater_sensor, only degrade it). */
-#define CHAIR_FAULTS_STOPPING \
-        ((1u << CHAIR_FAULT_ESTOP) | (1u << CHAIR_FAULT_ROLLER_STALL) | (1u << CHAIR_FAULT_TRAVEL_TIMEOUT) | \
-         (1u << CHAIR_FAULT_ENCODER_FAULT) | (1u << CHAIR_FAULT_PINCH) | (1u << CHAIR_FAULT_OVERPRESSURE) | \
-         (1u << CHAIR_FAULT_LOOP_OVERRUN) | (1u << CHAIR_FAULT_HAL_IO) | (1u << CHAIR_FAULT_MOTOR_STALL))
-/* Faults that stop the session (others, like heater_sensor, only degrade it). */
-bool chair_fault_is_stopping(enum chair_fault f);
+/* Fault codes, names and the stopping mask: lib/fault.h. */
 
 enum chair_end_reason {
         CHAIR_END_COMPLETED,       /* ran its full time */
@@ -73,6 +46,7 @@ enum chair_end_reason {
         CHAIR_END_FAULT,           /* a stopping fault */
         CHAIR_END_LEFT,            /* occupant left and did not return within the grace period */
         CHAIR_END_SHUTDOWN,        /* daemon shutdown */
+        CHAIR_END_SWITCHED,        /* start with "switch": another program took over (design C3) */
 };
 
 const char *chair_end_reason_name(enum chair_end_reason r);
@@ -86,7 +60,26 @@ enum chair_event_kind {
         CHAIR_EVENT_FAULT,
         CHAIR_EVENT_FAULT_CLEARED,
         CHAIR_EVENT_SELF_TEST,     /* a self-test finished (or was aborted): its report */
+        /* owner API (design C3) */
+        CHAIR_EVENT_PAUSED,        /* paused.reason */
+        CHAIR_EVENT_RESUMED,
+        CHAIR_EVENT_OCCUPANT_LEFT,
+        CHAIR_EVENT_OCCUPANT_RETURNED,
+        CHAIR_EVENT_PROGRAM_SWITCHED,   /* switched.from, switched.to (program indexes) */
+        CHAIR_EVENT_LOCKED,
+        CHAIR_EVENT_UNLOCKED,
 };
+
+/* Recline states beyond the presets of enum chair_recline (status.recline only). */
+#define CHAIR_RECLINE_MOVING ((enum chair_recline) 100)
+#define CHAIR_RECLINE_CUSTOM ((enum chair_recline) 101)
+/* "upright", ..., "moving", "custom"; NULL for CHAIR_RECLINE_KEEP. */
+const char *chair_recline_state_name(enum chair_recline r);
+enum chair_pause_reason {
+        CHAIR_PAUSE_OWNER,
+        CHAIR_PAUSE_OCCUPANT_LEFT,
+};
+const char *chair_pause_reason_name(enum chair_pause_reason r);
 
 /* What the chair was doing when a fault was detected: taken at the start of the
  * tick, before the supervisor's reaction ended the session (the session_ended
@@ -102,17 +95,39 @@ struct chair_event {
         enum chair_event_kind kind;
         uint64_t at_ns;
         union {
-                struct { uint32_t token; enum chair_action action; enum chair_err err; } result;
+                /* detail: what a reply message needs beyond the code (see
+                 * chair_cmd_result_message()): extend: the minutes that can
+                 * still be added; unlock refused: seconds left; resume of a
+                 * running session and skip of the last step: 1. */
+                struct { uint32_t token; enum chair_action action; enum chair_err err; int32_t detail; } result;
                 struct { int16_t program; uint32_t planned_s; } started;
                 struct { float shoulder_mm; } scan;
-                struct { uint16_t index; enum chair_technique technique; } step;
+                struct { uint16_t index; enum chair_technique technique; } step;   /* index 1-based, as in the state */
+                struct { enum chair_pause_reason reason; } paused;
+                struct { int16_t from, to; } switched;
                 struct { enum chair_end_reason reason; float elapsed_s; } ended;
                 struct { enum chair_fault code; struct chair_fault_where where; } fault;   /* where: FAULT only */
                 struct chair_st_report self_test;
         };
 };
 
-#define CHAIR_MAX_EVENTS_PER_TICK 16
+/*
+ * The per-tick event budget.  A tick takes at most CHAIR_MAX_CMDS_PER_TICK
+ * commands (callers pass no more; the RT loop leaves the rest in its ring for
+ * the next tick); each yields its result and at most CHAIR_EVENTS_PER_CMD - 1
+ * consequences (a switch: session_ended, program_switched, session_started,
+ * step); every fault can be raised and cleared once; and the session itself
+ * adds at most session_ended, step, scan_done, self_test, occupant_left,
+ * occupant_returned, paused and resumed.  The caller's array holds all
+ * of it, so nothing is ever dropped; should a change break the sum, the
+ * static assert in control.c fails the build, and at run time an event that
+ * does not fit is counted (chair_status.events_dropped) for the daemon to log.
+ */
+#define CHAIR_MAX_CMDS_PER_TICK 4
+#define CHAIR_EVENTS_PER_CMD 5
+#define CHAIR_EVENTS_PER_TICK_SESSION 8
+#define CHAIR_MAX_EVENTS_PER_TICK \
+        (CHAIR_MAX_CMDS_PER_TICK * CHAIR_EVENTS_PER_CMD + 2 * _CHAIR_FAULT_COUNT + CHAIR_EVENTS_PER_TICK_SESSION)
 
 /* What the owner and technician see; a POD copied out after each tick. */
 struct chair_status {
@@ -127,8 +142,14 @@ struct chair_status {
         float heat_target_c;       /* 0 when the heater is not regulating */
         float heat_c;              /* measured (NaN when the sensor is bad) */
         float carriage_mm;         /* estimated from encoder pulses */
-        float backrest, legrest;   /* 0..1 */
+        float backrest, legrest;   /* measured, 0..1 */
+        uint8_t backrest_pct, legrest_pct;   /* the same in whole per cent, moved only by >= 1 % */
+        /* The preset the chair is at, else CHAIR_RECLINE_MOVING or CHAIR_RECLINE_CUSTOM;
+         * CHAIR_RECLINE_KEEP when the chair cannot recline (no backrest or no sensor). */
         enum chair_recline recline;
+        enum chair_recline recline_target;   /* where it is heading; CHAIR_RECLINE_KEEP: nowhere */
+        bool locked;               /* child lock on */
+        bool heat_wanted;          /* the owner asked for heat this session (heat_on: the heater may heat now) */
         int8_t focus;              /* landmark or -1 */
         bool occupied;
         uint32_t faults;           /* active fault mask */
@@ -136,6 +157,7 @@ struct chair_status {
         float shoulder_mm;         /* last scan, 0 before any */
         bool all_safe;             /* every output at its safe value */
         uint64_t ticks;
+        uint64_t events_dropped;   /* events that did not fit the budget (a bug: logged) */
         struct chair_outputs out;
         struct chair_inputs in;
         bool self_testing;         /* a self-test runs (state reads idle meanwhile) */
@@ -153,7 +175,9 @@ struct chair_ctl *chair_ctl_free(struct chair_ctl *c);
 
 /*
  * One tick at time now_ns (monotonic, any epoch; must not go backwards).
- * Applies cmds in order, then computes out.  Appends at most
+ * Applies cmds in order (at most CHAIR_MAX_CMDS_PER_TICK; more is a caller
+ * bug: the extra ones are answered by nothing and counted as dropped events),
+ * then computes out.  Appends at most
  * CHAIR_MAX_EVENTS_PER_TICK events to ev (caller's array of that size) and
  * returns how many.  Never allocates, logs, locks or blocks.
  */
@@ -165,8 +189,15 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
  * out is rewritten to the safe values. */
 void chair_ctl_raise(struct chair_ctl *c, enum chair_fault f, struct chair_outputs *out);
 
-/* End any session because the process is shutting down; out becomes safe. */
-void chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out);
+/* End any session because the process is shutting down; out becomes safe.
+ * Appends its events to ev (an array of CHAIR_MAX_EVENTS_PER_TICK), as a step
+ * does: session_ended (reason shutdown) for a session still running, and the
+ * report of a self-test it aborted.  Returns how many. */
+size_t chair_ctl_shutdown(struct chair_ctl *c, struct chair_outputs *out, struct chair_event *ev);
+
+/* The child lock as persisted (daemon start, before the control thread runs).
+ * Refused (-EINVAL) with locked = true when cfg has no owner.pin. */
+int chair_ctl_set_locked(struct chair_ctl *c, bool locked);
 
 /* Swap the program set; only between sessions.  Returns -EBUSY while a session runs. */
 int chair_ctl_set_programs(struct chair_ctl *c, const struct chair_programs *progs);
@@ -181,8 +212,9 @@ struct chair_status_visible {
         int16_t program;
         uint16_t step;
         uint8_t intensity, speed;
-        bool heat_on, occupied;
-        enum chair_recline recline;
+        bool heat_on, occupied, locked;
+        enum chair_recline recline, recline_target;
+        uint8_t backrest_pct, legrest_pct;
         int8_t focus;
         uint32_t faults, faults_latched;
         int32_t elapsed_s;

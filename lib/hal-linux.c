@@ -1,17 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
+#include "deadman.h"
 #include "errors.h"
 #include "gpio.h"
 #include "hal-linux.h"
 #include "hal.h"
 #include "iio.h"
 #include "pwm.h"
+#include "triple.h"
+
+#define NSEC_PER_SEC CHAIR_NSEC_PER_SEC
+/* The output thread wakes at least this often to run the dead-man's clock
+ * (and at least four times per max_stall_ms). */
+#define OUT_IDLE_WAKE_NS (10ULL * 1000000ULL)
+/* Default sample age limit: this many sample periods plus the slack below. */
+#define AGE_PERIODS 3
+#define AGE_SLACK_NS (50ULL * 1000000ULL)
 
 enum in_role {
         IN_ESTOP,
@@ -69,21 +87,57 @@ struct in_ent {
         uint64_t debounce_ns;
 };
 
+/* Analog channel: opened on the main thread, read by the input thread only. */
 struct an_ent {
         bool present;
         struct chair_iio *c;
         uint64_t period_ns, next_ns;
-        bool ok;
+        uint64_t max_age_ns;
+};
+
+/* One sample per analog channel, as the input thread hands it to the tick. */
+struct an_sample {
+        uint64_t t_ns;             /* CLOCK_MONOTONIC when the read began; 0 = never */
         int32_t raw;
+        bool ok;
+};
+struct an_snapshot {
+        struct an_sample s[_AN_COUNT];
+};
+
+/* The outputs as the tick posts them to the output thread. */
+struct out_post {
+        struct chair_outputs v;
+        uint64_t fed_ns;           /* CLOCK_MONOTONIC of the tick's write() */
 };
 
 struct hal_linux {
         struct chair_hal base;
         struct chair_gpio *gpio;
-        struct out_ent out[_CHAIR_ACT_COUNT];
-        struct in_ent in[_IN_COUNT];
-        struct an_ent an[_AN_COUNT];
+        struct out_ent out[_CHAIR_ACT_COUNT];   /* output thread's (main thread before start) */
+        struct in_ent in[_IN_COUNT];            /* tick's */
+        struct an_ent an[_AN_COUNT];            /* input thread's */
         uint32_t encoder_pulses;
+
+        /* tick -> output thread */
+        struct chair_triple *posts;
+        int out_wake_fd;
+        /* input thread -> tick */
+        struct chair_triple *samples;
+        struct an_snapshot in_work;             /* input thread's working copy */
+
+        struct chair_deadman dm;                /* output thread's */
+        _Atomic uint32_t cut;                   /* outputs the dead-man cut, not yet taken by the tick */
+        _Atomic uint64_t out_errors;            /* failed output writes (output thread) */
+        uint64_t out_errors_seen;               /* tick's */
+        _Atomic bool quit;
+        _Atomic bool safe_req;                  /* main thread asks the output thread for safe_all() */
+        _Atomic int safe_result;
+        _Atomic uint64_t applied_ns;            /* when the output thread last finished applying */
+        _Atomic uint64_t sampled_ns;            /* start of the input thread's last complete round */
+        pthread_t out_thread, in_thread;
+        bool out_running, in_running;
+        int rt_priority;
 };
 
 static const struct chair_gpio_binding *in_binding(const struct chair_config *cfg, enum in_role r) {
@@ -151,9 +205,9 @@ static int out_set_line(struct chair_gpio *g, int h, int *cache, int v, bool for
         return r;
 }
 
-static int hal_linux_write(struct chair_hal *hal, const struct chair_outputs *outs) {
-        struct hal_linux *h = (struct hal_linux *) hal;
-        const struct chair_config *cfg = hal->cfg;
+/* Output thread: drive the hardware to outs (write-on-change). */
+static int apply_outputs(struct hal_linux *h, const struct chair_outputs *outs) {
+        const struct chair_config *cfg = h->base.cfg;
         int r = 0;
 
         for (int i = 0; i < _CHAIR_ACT_COUNT; i++) {
@@ -194,9 +248,9 @@ static int hal_linux_write(struct chair_hal *hal, const struct chair_outputs *ou
         return r;
 }
 
-static int hal_linux_safe(struct chair_hal *hal) {
-        struct hal_linux *h = (struct hal_linux *) hal;
-        const struct chair_config *cfg = hal->cfg;
+/* Output thread (or the main thread once the output thread is gone). */
+static int safe_all(struct hal_linux *h) {
+        const struct chair_config *cfg = h->base.cfg;
         int r = 0;
 
         /* Forced writes: after a failure the caches may not be what the hardware holds. */
@@ -234,6 +288,11 @@ static void in_update(struct in_ent *e, const struct chair_gpio_edges *ed, uint6
                 e->state = e->raw;
 }
 
+/* Tick: an analog sample is usable when it was read and is not too old. */
+static bool sample_ok(const struct an_ent *a, const struct an_sample *x, uint64_t now_ns) {
+        return x->ok && x->t_ns != 0 && (now_ns < x->t_ns || now_ns - x->t_ns <= a->max_age_ns);
+}
+
 static int hal_linux_read(struct chair_hal *hal, uint64_t now_ns, struct chair_inputs *in) {
         struct hal_linux *h = (struct hal_linux *) hal;
         const struct chair_input_config *ic = &hal->cfg->hardware.inputs;
@@ -265,53 +324,252 @@ static int hal_linux_read(struct chair_hal *hal, uint64_t now_ns, struct chair_i
         in->legrest_min = st[IN_LEGREST_MIN];
         in->legrest_max = st[IN_LEGREST_MAX];
 
-        for (int i = 0; i < _AN_COUNT; i++) {
-                struct an_ent *a = &h->an[i];
-                if (!a->present || now_ns < a->next_ns)
-                        continue;
-                a->ok = chair_iio_read_raw(a->c, &a->raw) >= 0;
-                a->next_ns = now_ns + a->period_ns;
-        }
+        /* The input thread's latest samples: memory only, never the bus. */
+        (void) chair_triple_take(h->samples);
+        const struct an_snapshot *snap = chair_triple_front(h->samples);
+        bool ok[_AN_COUNT];
+        for (int i = 0; i < _AN_COUNT; i++)
+                ok[i] = h->an[i].present && sample_ok(&h->an[i], &snap->s[i], now_ns);
 
-        struct an_ent *a = &h->an[AN_HEATER];
-        if (!a->present) {
+        if (!h->an[AN_HEATER].present) {
                 in->heater_sensor = CHAIR_SENSOR_ABSENT;
                 in->heater_c = 0.0f;
-        } else if (!a->ok)
+        } else if (!ok[AN_HEATER])
                 in->heater_sensor = CHAIR_SENSOR_ERROR;
         else
-                in->heater_sensor = chair_ntc_celsius(&ic->ntc, chair_iio_mv(a->c, a->raw), &in->heater_c);
+                in->heater_sensor = chair_ntc_celsius(&ic->ntc, chair_iio_mv(h->an[AN_HEATER].c, snap->s[AN_HEATER].raw),
+                                                      &in->heater_c);
 
         const struct chair_linear_config *maps[] = { &ic->depth_map, &ic->backrest_map, &ic->legrest_map };
         float *pos[] = { &in->depth, &in->backrest, &in->legrest };
         for (int i = 0; i < 3; i++) {
-                a = &h->an[AN_DEPTH + i];
-                *pos[i] = !a->present ? 0.0f : a->ok ? chair_linear_map(maps[i], a->raw, true) : NAN;
+                int k = AN_DEPTH + i;
+                *pos[i] = !h->an[k].present ? 0.0f : ok[k] ? chair_linear_map(maps[i], snap->s[k].raw, true) : NAN;
         }
         /* The analog table is laid out as enum chair_analog. */
         _Static_assert((int) _AN_COUNT == (int) _CHAIR_AN_COUNT && (int) AN_PRESSURE == (int) CHAIR_AN_PRESSURE,
                        "analog tables differ");
         for (int i = 0; i < _AN_COUNT; i++)
-                in->raw[i] = h->an[i].present && h->an[i].ok ? h->an[i].raw : -1;
+                in->raw[i] = ok[i] ? snap->s[i].raw : -1;
         for (int b = 0; b < _CHAIR_BAG_COUNT; b++) {
-                a = &h->an[AN_PRESSURE + b];
-                in->pressure_kpa[b] = !a->present ? 0.0f
-                                      : a->ok     ? chair_linear_map(&ic->pressure_map, a->raw, false)
-                                                  : INFINITY;
+                int k = AN_PRESSURE + b;
+                in->pressure_kpa[b] = !h->an[k].present ? 0.0f
+                                      : ok[k]           ? chair_linear_map(&ic->pressure_map, snap->s[k].raw, false)
+                                                        : INFINITY;
+        }
+
+        /* A write the output thread could not do is this tick's I/O failure. */
+        uint64_t errs = atomic_load_explicit(&h->out_errors, memory_order_relaxed);
+        if (errs != h->out_errors_seen) {
+                h->out_errors_seen = errs;
+                if (r >= 0)
+                        r = -EIO;
         }
         return r;
+}
+
+/* Tick: hand the outputs to the output thread and wake it. */
+static int hal_linux_write(struct chair_hal *hal, const struct chair_outputs *outs) {
+        struct hal_linux *h = (struct hal_linux *) hal;
+        struct out_post *p = chair_triple_back(h->posts);
+
+        p->v = *outs;
+        p->fed_ns = chair_now_ns();
+        chair_triple_publish(h->posts);
+        uint64_t one = 1;
+        /* eventfd with EFD_NONBLOCK: never blocks; a saturated counter still wakes. */
+        ssize_t n = write(h->out_wake_fd, &one, sizeof(one));
+        (void) n;
+        return 0;
+}
+
+static uint32_t hal_linux_take_cut(struct chair_hal *hal) {
+        struct hal_linux *h = (struct hal_linux *) hal;
+        return atomic_exchange_explicit(&h->cut, 0, memory_order_relaxed);
+}
+
+/* ---- the I/O threads ---- */
+
+static void set_thread_priority(int prio) {
+        if (prio <= 0)
+                return;
+        struct sched_param sp = { .sched_priority = prio };
+        /* Refused (no CAP_SYS_NICE, no RLIMIT_RTPRIO) means SCHED_OTHER, as for
+         * the control thread; the daemon reports the control thread's policy. */
+        (void) pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+}
+
+/* Output thread: apply the newest posted outputs under the dead-man, on every
+ * post and at least every OUT_IDLE_WAKE_NS, so a tick that stops posting is
+ * noticed within max_stall_ms plus that. */
+static void *out_thread_main(void *userdata) {
+        struct hal_linux *h = userdata;
+        uint64_t wake_ns = OUT_IDLE_WAKE_NS;
+        if (h->dm.stall_ns && h->dm.stall_ns / 4 < wake_ns)
+                wake_ns = h->dm.stall_ns / 4;
+        int timeout_ms = (int) (wake_ns / 1000000ULL);
+        if (timeout_ms < 1)
+                timeout_ms = 1;
+
+        set_thread_priority(h->rt_priority);
+        while (!atomic_load_explicit(&h->quit, memory_order_acquire)) {
+                struct pollfd pfd = { .fd = h->out_wake_fd, .events = POLLIN };
+                if (poll(&pfd, 1, timeout_ms) > 0) {
+                        uint64_t n;
+                        ssize_t k = read(h->out_wake_fd, &n, sizeof(n));
+                        (void) k;
+                }
+                if (atomic_load_explicit(&h->quit, memory_order_acquire))
+                        break;
+                (void) chair_triple_take(h->posts);
+                const struct out_post *p = chair_triple_front(h->posts);
+                struct chair_outputs apply;
+                uint32_t newly = chair_deadman_apply(&h->dm, chair_now_ns(), p->fed_ns, &p->v, &apply);
+                /* Stale cuts are the tick's own business (loop_overrun when it
+                 * comes back); on-time cuts are reported as output_timeout. */
+                uint32_t on_time = newly & h->dm.tripped;
+                if (on_time)
+                        atomic_fetch_or_explicit(&h->cut, on_time, memory_order_relaxed);
+                uint64_t began = chair_now_ns();
+                if (atomic_load_explicit(&h->safe_req, memory_order_acquire)) {
+                        atomic_store_explicit(&h->safe_result, safe_all(h), memory_order_relaxed);
+                        atomic_store_explicit(&h->safe_req, false, memory_order_release);
+                } else if (apply_outputs(h, &apply) < 0)
+                        atomic_fetch_add_explicit(&h->out_errors, 1, memory_order_relaxed);
+                /* What was posted before `began` is on the hardware now. */
+                atomic_store_explicit(&h->applied_ns, began, memory_order_release);
+        }
+        return NULL;
+}
+
+static void read_channel(struct hal_linux *h, int i, uint64_t t) {
+        struct an_sample *x = &h->in_work.s[i];
+        int32_t raw;
+        bool ok = chair_iio_read_raw(h->an[i].c, &raw) >= 0;
+        x->t_ns = t;
+        x->ok = ok;
+        if (ok)
+                x->raw = raw;
+}
+
+/* Input thread: every analog channel at its own rate, earliest due first; each
+ * round's samples are published together with their read times. */
+static void *in_thread_main(void *userdata) {
+        struct hal_linux *h = userdata;
+
+        set_thread_priority(h->rt_priority > 1 ? h->rt_priority - 1 : 0);
+        uint64_t round_start = chair_now_ns();
+        bool all_read = false;
+        while (!atomic_load_explicit(&h->quit, memory_order_acquire)) {
+                uint64_t now = chair_now_ns(), due = UINT64_MAX;
+                bool any = false;
+                for (int i = 0; i < _AN_COUNT; i++) {
+                        struct an_ent *a = &h->an[i];
+                        if (!a->present)
+                                continue;
+                        if (a->next_ns <= now) {
+                                read_channel(h, i, now);
+                                /* From the planned time, not from now: a slow bus makes
+                                 * samples late, never the schedule drift for ever. */
+                                a->next_ns += a->period_ns;
+                                if (a->next_ns <= now)
+                                        a->next_ns = now + a->period_ns;
+                                any = true;
+                                now = chair_now_ns();
+                        }
+                        if (a->next_ns < due)
+                                due = a->next_ns;
+                }
+                if (any) {
+                        *(struct an_snapshot *) chair_triple_back(h->samples) = h->in_work;
+                        chair_triple_publish(h->samples);
+                        /* Settle bookkeeping: a round is complete when every channel
+                         * was read at or after round_start. */
+                        all_read = true;
+                        for (int i = 0; i < _AN_COUNT; i++)
+                                if (h->an[i].present && h->in_work.s[i].t_ns < round_start)
+                                        all_read = false;
+                        if (all_read) {
+                                atomic_store_explicit(&h->sampled_ns, round_start, memory_order_release);
+                                round_start = chair_now_ns();
+                        }
+                }
+                /* Sleep until the next channel is due, but look at `quit` at least
+                 * every 20 ms so that destroy() never waits long. */
+                uint64_t limit = chair_now_ns() + 20ULL * 1000000ULL;
+                if (due > limit)
+                        due = limit;
+                struct timespec ts = { .tv_sec = (time_t) (due / NSEC_PER_SEC), .tv_nsec = (long) (due % NSEC_PER_SEC) };
+                while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+                        ;
+        }
+        return NULL;
+}
+
+/* Main thread: every output safe, forced (caches not trusted), done by the
+ * thread that owns the outputs; waits for it (bounded). */
+static int hal_linux_safe(struct chair_hal *hal) {
+        struct hal_linux *h = (struct hal_linux *) hal;
+
+        if (!h->out_running)
+                return safe_all(h);
+        struct out_post *p = chair_triple_back(h->posts);
+        chair_outputs_safe(hal->cfg, &p->v);
+        p->fed_ns = chair_now_ns();
+        chair_triple_publish(h->posts);
+        atomic_store_explicit(&h->safe_result, 1, memory_order_relaxed);
+        atomic_store_explicit(&h->safe_req, true, memory_order_release);
+        uint64_t one = 1;
+        ssize_t n = write(h->out_wake_fd, &one, sizeof(one));
+        (void) n;
+        for (int i = 0; i < 5000 && atomic_load_explicit(&h->safe_req, memory_order_acquire); i++) {
+                struct timespec ts = { 0, 200000 };
+                nanosleep(&ts, NULL);
+        }
+        if (atomic_load_explicit(&h->safe_req, memory_order_acquire))
+                return -ETIMEDOUT;
+        return atomic_load_explicit(&h->safe_result, memory_order_relaxed);
+}
+
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg, const char *name) {
+        int r = pthread_create(t, NULL, fn, arg);
+        if (r != 0)
+                return -r;
+        pthread_setname_np(*t, name);
+        return 0;
+}
+
+static void stop_threads(struct hal_linux *h) {
+        atomic_store_explicit(&h->quit, true, memory_order_release);
+        if (h->out_running) {
+                uint64_t one = 1;
+                ssize_t n = write(h->out_wake_fd, &one, sizeof(one));
+                (void) n;
+                pthread_join(h->out_thread, NULL);
+                h->out_running = false;
+        }
+        if (h->in_running) {
+                pthread_join(h->in_thread, NULL);
+                h->in_running = false;
+        }
 }
 
 static void hal_linux_destroy(struct chair_hal *hal) {
         struct hal_linux *h = (struct hal_linux *) hal;
 
+        /* The threads first: after this, the outputs are this thread's again. */
+        stop_threads(h);
         if (h->gpio)
-                (void) hal_linux_safe(hal);
+                (void) safe_all(h);
         for (int i = 0; i < _CHAIR_ACT_COUNT; i++)
                 h->out[i].pwm = chair_pwm_free(h->out[i].pwm);
         for (int i = 0; i < _AN_COUNT; i++)
                 h->an[i].c = chair_iio_free(h->an[i].c);
         h->gpio = chair_gpio_free(h->gpio);
+        h->posts = chair_triple_free(h->posts);
+        h->samples = chair_triple_free(h->samples);
+        if (h->out_wake_fd >= 0)
+                close(h->out_wake_fd);
         free(h);
 }
 
@@ -321,6 +579,7 @@ static const struct chair_hal_ops hal_linux_ops = {
         .write = hal_linux_write,
         .safe = hal_linux_safe,
         .destroy = hal_linux_destroy,
+        .take_cut = hal_linux_take_cut,
 };
 
 /* ---- start-up ---- */
@@ -436,9 +695,11 @@ static int open_inputs(struct hal_linux *h, const struct chair_config *cfg, stru
                 }
                 a->present = true;
                 uint32_t rate = b->rate_hz;
-                if (rate && cfg->control.rate_hz && rate >= cfg->control.rate_hz)
-                        rate = 0;
-                a->period_ns = rate ? 1000000000ull / rate : 0;
+                if (!rate || (cfg->control.rate_hz && rate > cfg->control.rate_hz))
+                        rate = cfg->control.rate_hz ? cfg->control.rate_hz : 500;
+                a->period_ns = NSEC_PER_SEC / rate;
+                a->max_age_ns = b->max_age_ms ? (uint64_t) b->max_age_ms * 1000000ULL
+                                              : AGE_PERIODS * a->period_ns + AGE_SLACK_NS;
         }
 
         if (ic->heater_temp.set) {
@@ -460,6 +721,8 @@ int chair_hal_linux_new(const struct chair_config *cfg, struct chair_errors *err
                 return -ENOMEM;
         h->base.ops = &hal_linux_ops;
         h->base.cfg = cfg;
+        h->out_wake_fd = -1;
+        h->rt_priority = cfg->control.rt_priority;
         for (int i = 0; i < _CHAIR_ACT_COUNT; i++)
                 h->out[i].dir = h->out[i].sw = h->out[i].dir_val = h->out[i].sw_val = -1;
 
@@ -471,12 +734,62 @@ int chair_hal_linux_new(const struct chair_config *cfg, struct chair_errors *err
         /* Outputs first: the sooner every output is held at its safe value, the better. */
         r = open_outputs(h, cfg, errs);
         r = first(r, open_inputs(h, cfg, errs));
-        if (r < 0) {
-                hal_linux_destroy(&h->base);
-                return r;
+        if (r < 0)
+                goto fail;
+
+        /* One synchronous round of every analog channel, so the tick's first read
+         * has samples; from then on the input thread keeps them fresh. */
+        uint64_t now = chair_now_ns();
+        for (int i = 0; i < _AN_COUNT; i++)
+                if (h->an[i].present) {
+                        read_channel(h, i, now);
+                        h->an[i].next_ns = now + h->an[i].period_ns;
+                }
+        struct out_post init = { .fed_ns = now };
+        chair_outputs_safe(cfg, &init.v);
+        chair_deadman_init(&h->dm, cfg);
+        r = chair_triple_new(sizeof(struct out_post), &init, &h->posts);
+        if (r >= 0)
+                r = chair_triple_new(sizeof(struct an_snapshot), &h->in_work, &h->samples);
+        if (r < 0)
+                goto fail;
+        h->out_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (h->out_wake_fd < 0) {
+                r = -errno;
+                goto fail;
         }
+        r = start_thread(&h->out_thread, out_thread_main, h, "chaird-out");
+        if (r < 0)
+                goto fail;
+        h->out_running = true;
+        r = start_thread(&h->in_thread, in_thread_main, h, "chaird-in");
+        if (r < 0)
+                goto fail;
+        h->in_running = true;
         *ret = &h->base;
         return 0;
+fail:
+        hal_linux_destroy(&h->base);
+        return r;
+}
+
+int chair_hal_linux_settle(struct chair_hal *hal, int timeout_ms) {
+        struct hal_linux *h = (struct hal_linux *) hal;
+        uint64_t since = chair_now_ns(), deadline = since + (uint64_t) timeout_ms * 1000000ULL;
+        bool any_analog = false;
+        for (int i = 0; i < _AN_COUNT; i++)
+                any_analog |= h->an[i].present;
+
+        for (;;) {
+                bool outs = atomic_load_explicit(&h->applied_ns, memory_order_acquire) >= since;
+                bool ins = !any_analog || atomic_load_explicit(&h->sampled_ns, memory_order_acquire) >= since;
+                if (outs && ins)
+                        return 0;
+                if (chair_now_ns() > deadline)
+                        return -ETIMEDOUT;
+                struct timespec ts = { 0, 200000 };
+                nanosleep(&ts, NULL);
+        }
 }
 
 int chair_hal_linux_safe_state(const struct chair_config *cfg, struct chair_errors *errs) {

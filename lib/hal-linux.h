@@ -13,12 +13,22 @@
  *   - valves: line = (v >= 0.5).
  * Every line and channel is written only when its value changes.
  *
+ * Threads (design C2): read()/write() touch memory only.  write() posts the
+ * outputs to the output thread ("chaird-out"), which applies them (every PWM
+ * and GPIO line write) under the dead-man of lib/deadman.h: each output's
+ * max_on_s, and every output safe when write() has not been called for
+ * control.max_stall_ms.  The input thread ("chaird-in") reads each IIO channel
+ * at its rate_hz (the loop rate when 0) and hands timestamped samples to
+ * read(); a sample older than max_age_ms (default 3 periods + 50 ms) reads as
+ * a failed read.  Both run SCHED_FIFO just at/below control.rt_priority when
+ * allowed.  A failed output write shows as an error of the next read().
+ *
  * Inputs: edges are drained without blocking on every read().  The stop
  * button, obstacle sensor and end switches report active on the first edge to
  * active (even a press shorter than a tick) and release only after the line
  * stayed inactive for debounce_ms; occupancy is debounced both ways.  Encoder
  * pulses count every edge (both directions).
- * ADC sensors are read at their rate_hz (every tick when 0).  A failed read:
+ * A failed (or stale) ADC read:
  * heater_sensor = CHAIR_SENSOR_ERROR, positions NaN, pressures +INFINITY (so
  * an over-pressure check trips rather than a pump running blind).
  */
@@ -35,6 +45,14 @@ struct chair_errors;
  * errs may be NULL.
  */
 int chair_hal_linux_new(const struct chair_config *cfg, struct chair_errors *errs, struct chair_hal **ret);
+
+/*
+ * Wait (sleeping, at most timeout_ms) until the output thread has applied
+ * every write() made before the call and the input thread has read every
+ * analog channel after it.  For tests and tools that must see the hardware
+ * follow at once; never on the control thread.  0 or -ETIMEDOUT.
+ */
+int chair_hal_linux_settle(struct chair_hal *hal, int timeout_ms);
 
 /*
  * `chaird --safe-state`: without a running HAL, request every configured

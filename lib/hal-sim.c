@@ -6,6 +6,7 @@
 
 #include "body.h"
 #include "config.h"
+#include "deadman.h"
 #include "hal-sim.h"
 #include "hal.h"
 
@@ -33,6 +34,8 @@ struct chair_hal_sim {
         struct chair_hal base;         /* first: the ops cast between the two */
 
         struct chair_outputs out;      /* last written, present actuators only */
+        struct chair_deadman dm;       /* on-time limits, as the linux output layer has */
+        uint32_t cut;                  /* outputs it cut, not yet taken */
 
         /* Plant state (double: hours of 1 ms steps must not drift). */
         bool started;
@@ -50,6 +53,10 @@ struct chair_hal_sim {
         float body_height_cm;
         int stalled;
         enum chair_sensor_status heater_sensor;
+        double encoder_noise_hz;       /* spurious edges per second */
+        double noise_edges;            /* fraction of the next spurious edge */
+        bool home_broken;              /* home switch never closes */
+        double carriage_speed;         /* share of carriage_mm_s the drive reaches (1 = healthy) */
 
         uint64_t rng;
 };
@@ -61,6 +68,11 @@ static const char *const key_names[_CHAIR_SIM_KEY_COUNT] = {
         [CHAIR_SIM_HEATER_SENSOR] = "heater_sensor",
         [CHAIR_SIM_STALL] = "stall",
         [CHAIR_SIM_BODY_HEIGHT_CM] = "body_height_cm",
+        [CHAIR_SIM_OVERPRESSURE] = "overpressure",
+        [CHAIR_SIM_ENCODER_NOISE] = "encoder_noise",
+        [CHAIR_SIM_HOME_SWITCH] = "home_switch",
+        [CHAIR_SIM_HEATER_C] = "heater_c",
+        [CHAIR_SIM_CARRIAGE_SPEED] = "carriage_speed",
 };
 
 const char *chair_sim_key_name(enum chair_sim_key k) {
@@ -116,7 +128,7 @@ static void step(struct chair_hal_sim *s, double dt) {
         if (s->stalled == CHAIR_ACT_CARRIAGE || !present(s, CHAIR_ACT_CARRIAGE)) {
                 s->carriage_v = 0.0;
         } else {
-                double target = drive(s, CHAIR_ACT_CARRIAGE) * g->carriage_mm_s;
+                double target = drive(s, CHAIR_ACT_CARRIAGE) * g->carriage_mm_s * s->carriage_speed;
                 double a = dt / CARRIAGE_TAU_S;
                 s->carriage_v += (target - s->carriage_v) * (a > 1.0 ? 1.0 : a);
                 double x = s->carriage_mm + s->carriage_v * dt;
@@ -132,6 +144,15 @@ static void step(struct chair_hal_sim *s, double dt) {
                                 s->travel_mm -= g->mm_per_pulse;
                                 s->pulses++;
                         }
+        }
+
+        /* A noisy encoder line (injected): edges whatever the carriage does. */
+        if (s->encoder_noise_hz > 0.0) {
+                s->noise_edges += s->encoder_noise_hz * dt;
+                while (s->noise_edges >= 1.0) {
+                        s->noise_edges -= 1.0;
+                        s->pulses++;
+                }
         }
 
         /* Depth: the back stops the rollers below the shoulder line. */
@@ -231,7 +252,7 @@ static void fill_inputs(struct chair_hal_sim *s, struct chair_inputs *in) {
         in->obstacle = ic->obstacle.set && s->obstacle;
 
         in->encoder_pulses = s->pulses;
-        in->carriage_home = s->carriage_mm <= SWITCH_BAND_MM;
+        in->carriage_home = !s->home_broken && s->carriage_mm <= SWITCH_BAND_MM;
         in->carriage_end = s->carriage_mm >= g->track_mm - SWITCH_BAND_MM;
 
         in->depth = (float) s->depth;
@@ -299,10 +320,21 @@ static float sanitize(enum chair_actuator a, float v) {
 
 static int sim_write(struct chair_hal *h, const struct chair_outputs *out) {
         struct chair_hal_sim *s = to_sim(h);
+        struct chair_outputs apply;
 
+        /* The plant runs inside the tick, so nothing can go stale here (fed now);
+         * the on-time limits apply as on real hardware. */
+        s->cut |= chair_deadman_apply(&s->dm, s->last_ns, s->last_ns, out, &apply);
         for (int i = 0; i < _CHAIR_ACT_COUNT; i++)
-                s->out.v[i] = present(s, (enum chair_actuator) i) ? sanitize((enum chair_actuator) i, out->v[i]) : 0.0f;
+                s->out.v[i] = present(s, (enum chair_actuator) i) ? sanitize((enum chair_actuator) i, apply.v[i]) : 0.0f;
         return 0;
+}
+
+static uint32_t sim_take_cut(struct chair_hal *h) {
+        struct chair_hal_sim *s = to_sim(h);
+        uint32_t c = s->cut;
+        s->cut = 0;
+        return c;
 }
 
 static int sim_safe(struct chair_hal *h) {
@@ -322,6 +354,7 @@ static const struct chair_hal_ops sim_ops = {
         .write = sim_write,
         .safe = sim_safe,
         .destroy = sim_destroy,
+        .take_cut = sim_take_cut,
 };
 
 int chair_hal_sim_new(const struct chair_config *cfg, struct chair_hal **ret) {
@@ -336,6 +369,9 @@ int chair_hal_sim_new(const struct chair_config *cfg, struct chair_hal **ret) {
         s->base.ops = &sim_ops;
         s->base.cfg = cfg;
         chair_outputs_safe(cfg, &s->out);
+        chair_deadman_init(&s->dm, cfg);
+        s->carriage_speed = 1.0;
+        s->dm.stall_ns = 0;            /* virtual time: the tick is the plant's clock */
         s->estop = sc->estop;
         s->occupied = sc->occupied;
         s->obstacle = sc->obstacle;
@@ -385,6 +421,29 @@ int chair_hal_sim_apply(struct chair_hal *h, const struct chair_sim_change *c) {
                 if (!isfinite(c->f) || c->f < 100.0f || c->f > 230.0f)
                         return -EINVAL;
                 s->body_height_cm = c->f;
+                return 0;
+        case CHAIR_SIM_OVERPRESSURE:
+                if (c->bag < 0 || c->bag >= _CHAIR_BAG_COUNT)
+                        return -EINVAL;
+                s->pressure[c->bag] = PUMP_RELIEF_KPA;
+                return 0;
+        case CHAIR_SIM_ENCODER_NOISE:
+                if (!isfinite(c->f) || c->f < 0.0f || c->f > 5000.0f)
+                        return -EINVAL;
+                s->encoder_noise_hz = c->f;
+                return 0;
+        case CHAIR_SIM_HOME_SWITCH:
+                s->home_broken = !c->b;
+                return 0;
+        case CHAIR_SIM_CARRIAGE_SPEED:
+                if (!isfinite(c->f) || c->f < 0.01f || c->f > 1.0f)
+                        return -EINVAL;
+                s->carriage_speed = c->f;
+                return 0;
+        case CHAIR_SIM_HEATER_C:
+                if (!isfinite(c->f) || c->f < -20.0f || c->f > 150.0f)
+                        return -EINVAL;
+                s->heater_c = c->f;
                 return 0;
         case _CHAIR_SIM_KEY_COUNT:
                 break;

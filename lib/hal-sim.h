@@ -71,6 +71,12 @@ enum chair_sim_key {
         CHAIR_SIM_HEATER_SENSOR,   /* sensor: OK, OPEN or SHORT */
         CHAIR_SIM_STALL,           /* actuator: an enum chair_actuator, or -1 for none */
         CHAIR_SIM_BODY_HEIGHT_CM,  /* f, 100..230 */
+        /* Faults for technicians and tests to provoke (issue 17): */
+        CHAIR_SIM_OVERPRESSURE,    /* bag: that airbag jumps to the pump's relief pressure (80 kPa) */
+        CHAIR_SIM_ENCODER_NOISE,   /* f, 0..5000: spurious encoder edges per second, moving or not */
+        CHAIR_SIM_HOME_SWITCH,     /* b: false = the carriage's home switch is broken (never closes) */
+        CHAIR_SIM_HEATER_C,        /* f, -20..150: the pad's true temperature jumps to this (overheated pad) */
+        CHAIR_SIM_CARRIAGE_SPEED,  /* f, 0.01..1: the carriage reaches this share of its speed (worn drive) */
         _CHAIR_SIM_KEY_COUNT,
 };
 
@@ -83,6 +89,7 @@ struct chair_sim_change {
                 float f;
                 enum chair_sensor_status sensor;
                 int actuator;
+                int bag;                   /* enum chair_airbag */
         };
 };
 

@@ -9,6 +9,7 @@
 #include "hal-linux.h"
 #include "hal-sim.h"
 #include "hal.h"
+#include "strtab.h"
 
 static const char *const actuator_names[_CHAIR_ACT_COUNT] = {
         [CHAIR_ACT_CARRIAGE] = "carriage",
@@ -32,16 +33,7 @@ static const char *const airbag_names[_CHAIR_BAG_COUNT] = {
         [CHAIR_BAG_CALVES] = "calves",
 };
 
-const char *chair_actuator_name(enum chair_actuator a) {
-        return (unsigned) a < _CHAIR_ACT_COUNT ? actuator_names[a] : NULL;
-}
-
-int chair_actuator_from_name(const char *s) {
-        for (int i = 0; s && i < _CHAIR_ACT_COUNT; i++)
-                if (strcmp(s, actuator_names[i]) == 0)
-                        return i;
-        return -EINVAL;
-}
+CHAIR_DEFINE_NAME_LOOKUP(chair_actuator_name, chair_actuator_from_name, enum chair_actuator, actuator_names, NULL)
 
 /* BIDIR is 0: an actuator added without a line here would be clamped to
  * -max..max.  Give it its kind, then this count (tests/test-shaping.c lists
@@ -63,16 +55,7 @@ const uint8_t chair_actuator_kinds[_CHAIR_ACT_COUNT] = {
         [CHAIR_ACT_LEGREST] = CHAIR_ACT_KIND_BIDIR,
 };
 
-const char *chair_airbag_name(enum chair_airbag b) {
-        return (unsigned) b < _CHAIR_BAG_COUNT ? airbag_names[b] : NULL;
-}
-
-int chair_airbag_from_name(const char *s) {
-        for (int i = 0; s && i < _CHAIR_BAG_COUNT; i++)
-                if (strcmp(s, airbag_names[i]) == 0)
-                        return i;
-        return -EINVAL;
-}
+CHAIR_DEFINE_NAME_LOOKUP(chair_airbag_name, chair_airbag_from_name, enum chair_airbag, airbag_names, NULL)
 
 int chair_hal_new(const struct chair_config *cfg, struct chair_hal **ret) {
         switch (cfg->hardware.backend) {

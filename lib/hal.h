@@ -11,9 +11,18 @@
  *   - valves: 0 or 1 (1 = the zone is connected to the pump, 0 = vented).
  * A backend maps these onto lines and channels (active-low, duty limits, ...).
  *
- * Thread rules: chair_hal_read()/chair_hal_write() are called from the control
- * thread on every tick and never allocate, log, lock or block.  Everything else
- * (new/free/safe) is called from the main thread.
+ * Thread rules: chair_hal_read()/chair_hal_write()/chair_hal_take_cut() are
+ * called from the control thread on every tick and never allocate, log, lock or
+ * block.  Everything else (new/free/safe) is called from the main thread.
+ *
+ * What runs where (design C2, docs/architecture.md): the tick reads and writes
+ * memory only.  In the linux backend, read() copies the latest timestamped
+ * input snapshot and drains GPIO edge events (the kernel queues them; reading
+ * the queue never touches a bus); write() posts the outputs to the output
+ * thread, which does every sysfs PWM and GPIO line write under the output
+ * dead-man; the input thread reads every IIO channel at its rate.  An analog
+ * sample older than its max_age_ms reads as a failed sensor.  The sim backend
+ * has no bus: it runs the plant and the dead-man's on-time limit inline.
  */
 
 #include <stdbool.h>
@@ -133,6 +142,10 @@ struct chair_hal_ops {
         /* Drive every output to its safe value, reporting but not stopping at failures. */
         int (*safe)(struct chair_hal *h);
         void (*destroy)(struct chair_hal *h);
+        /* Outputs (bit per enum chair_actuator) that the output dead-man
+         * (lib/deadman.h) cut for exceeding their on-time since the last call.
+         * Control-thread safe.  NULL: the backend has no dead-man. */
+        uint32_t (*take_cut)(struct chair_hal *h);
 };
 
 struct chair_hal {
@@ -152,6 +165,9 @@ static inline int chair_hal_write(struct chair_hal *h, const struct chair_output
 }
 static inline int chair_hal_safe(struct chair_hal *h) {
         return h->ops->safe(h);
+}
+static inline uint32_t chair_hal_take_cut(struct chair_hal *h) {
+        return h->ops->take_cut ? h->ops->take_cut(h) : 0;
 }
 
 /* The safe value of every actuator as configured (motors 0, heater 0, valves per config). */

@@ -36,7 +36,29 @@ static int key_from_name(const char *s) {
 }
 
 static bool is_flag(enum chair_sim_key k) {
-        return k == CHAIR_SIM_ESTOP || k == CHAIR_SIM_OCCUPIED || k == CHAIR_SIM_OBSTACLE;
+        return k == CHAIR_SIM_ESTOP || k == CHAIR_SIM_OCCUPIED || k == CHAIR_SIM_OBSTACLE || k == CHAIR_SIM_HOME_SWITCH;
+}
+
+/* The number keys and their ranges. */
+static bool number_range(enum chair_sim_key k, double *lo, double *hi) {
+        switch (k) {
+        case CHAIR_SIM_BODY_HEIGHT_CM: *lo = BODY_HEIGHT_MIN; *hi = BODY_HEIGHT_MAX; return true;
+        case CHAIR_SIM_ENCODER_NOISE: *lo = 0; *hi = 5000; return true;
+        case CHAIR_SIM_HEATER_C: *lo = -20; *hi = 150; return true;
+        case CHAIR_SIM_CARRIAGE_SPEED: *lo = 0.01; *hi = 1; return true;
+        default: return false;
+        }
+}
+
+#define KEYS_EXPECTED "estop, occupied, obstacle, heater_sensor, stall, body_height_cm, overpressure, " \
+        "encoder_noise, home_switch, heater_c, carriage_speed"
+
+static int number_check(enum chair_sim_key k, const char *key, double v, const char *text, char *err,
+                        size_t err_size) {
+        double lo = 0, hi = 0;
+        if (!number_range(k, &lo, &hi) || !isfinite(v) || v < lo || v > hi)
+                return fail(err, err_size, "%s: %s is out of range (%g..%g)", key, text, lo, hi);
+        return 0;
 }
 
 static int sensor_from_name(const char *s, enum chair_sensor_status *ret) {
@@ -64,13 +86,6 @@ static int stall_from_name(const char *s, int *ret) {
         return 0;
 }
 
-static int height_check(double v, const char *text, char *err, size_t err_size) {
-        if (!isfinite(v) || v < BODY_HEIGHT_MIN || v > BODY_HEIGHT_MAX)
-                return fail(err, err_size, "body_height_cm: %s is out of range (%g..%g)", text,
-                            BODY_HEIGHT_MIN, BODY_HEIGHT_MAX);
-        return 0;
-}
-
 int chair_sim_change_parse(const char *key, const char *value, struct chair_sim_change *ret,
                            char *err, size_t err_size) {
         struct chair_sim_change c = { 0 };
@@ -81,9 +96,7 @@ int chair_sim_change_parse(const char *key, const char *value, struct chair_sim_
 
         k = key_from_name(key);
         if (k < 0)
-                return fail(err, err_size,
-                            "unknown key '%s' (expected estop, occupied, obstacle, heater_sensor, "
-                            "stall, body_height_cm or command)", key);
+                return fail(err, err_size, "unknown key '%s' (expected " KEYS_EXPECTED " or command)", key);
         c.key = (enum chair_sim_key) k;
 
         if (is_flag(c.key)) {
@@ -99,13 +112,18 @@ int chair_sim_change_parse(const char *key, const char *value, struct chair_sim_
         } else if (c.key == CHAIR_SIM_STALL) {
                 if (stall_from_name(value, &c.actuator) < 0)
                         return fail(err, err_size, "stall: '%s' is not an actuator name or none", value);
+        } else if (c.key == CHAIR_SIM_OVERPRESSURE) {
+                c.bag = chair_airbag_from_name(value);
+                if (c.bag < 0)
+                        return fail(err, err_size,
+                                    "overpressure: '%s' is not an airbag (lumbar-left, lumbar-right, seat, calves)", value);
         } else {
                 char *end = NULL;
                 errno = 0;
                 double v = strtod(value, &end);
                 if (end == value || *end != '\0' || errno == ERANGE)
                         return fail(err, err_size, "%s: '%s' is not a number", key, value);
-                int r = height_check(v, value, err, err_size);
+                int r = number_check(c.key, key, v, value, err, err_size);
                 if (r < 0)
                         return r;
                 c.f = (float) v;
@@ -223,9 +241,7 @@ static int json_change(const char *key, struct json_object *v, struct chair_sim_
                        char *err, size_t err_size) {
         int k = key_from_name(key);
         if (k < 0)
-                return fail(err, err_size,
-                            "unknown key '%s' (expected estop, occupied, obstacle, heater_sensor, "
-                            "stall or body_height_cm)", key);
+                return fail(err, err_size, "unknown key '%s' (expected " KEYS_EXPECTED ")", key);
         c->key = (enum chair_sim_key) k;
 
         enum json_type t = json_object_get_type(v);
@@ -252,13 +268,17 @@ static int json_change(const char *key, struct json_object *v, struct chair_sim_
                 if (stall_from_name(json_object_get_string(v), &c->actuator) < 0)
                         return fail(err, err_size, "stall: '%s' is not an actuator name or none",
                                     json_object_get_string(v));
+        } else if (c->key == CHAIR_SIM_OVERPRESSURE) {
+                if (t != json_type_string || (c->bag = chair_airbag_from_name(json_object_get_string(v))) < 0)
+                        return fail(err, err_size, "overpressure: expected an airbag name (lumbar-left, lumbar-right, "
+                                    "seat, calves)");
         } else {
                 if (t != json_type_int && t != json_type_double)
-                        return fail(err, err_size, "body_height_cm: expected a number");
+                        return fail(err, err_size, "%s: expected a number", key);
                 double d = json_object_get_double(v);
                 char text[32];
                 snprintf(text, sizeof(text), "%g", d);
-                int r = height_check(d, text, err, err_size);
+                int r = number_check(c->key, key, d, text, err, err_size);
                 if (r < 0)
                         return r;
                 c->f = (float) d;

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +17,9 @@
 
 #include "config.h"
 #include "mqtt.h"
+
+/* Packets read per wake-up at most (see on_io()). */
+#define CHAIR_MQTT_READ_BURST 256
 
 struct chair_mqtt {
         sd_event *event;
@@ -30,6 +36,14 @@ struct chair_mqtt {
         uint16_t port, keepalive;
         int protocol;
         unsigned backoff_min_ms, backoff_max_ms, backoff, seed;
+        /* Messages handed to libmosquitto and not yet done with (written for QoS 0,
+         * acknowledged for QoS 1): libmosquitto's outgoing queue has no limit of its
+         * own, so the caller reads this and drops what it can (chair_mqtt_queued()). */
+        unsigned queued;
+        /* Inside a libmosquitto callback: it holds its callback mutex there, and
+         * writing a QoS 0 PUBLISH takes that mutex again (for on_publish), so
+         * publish() must leave the write to on_io(). */
+        bool in_callback;
         bool started, connecting, connected, ever_connected;
 };
 
@@ -102,19 +116,39 @@ static int read_first_line(const char *path, char **ret) {
         return 0;
 }
 
-int chair_mqtt_read_password(const struct chair_mqtt_config *cfg, char **ret) {
+/* The first line of $CREDENTIALS_DIRECTORY/<name>, or *ret = NULL when there is none. */
+static int read_credential(const char *name, char **ret) {
         *ret = NULL;
-        if (cfg && cfg->password_file && *cfg->password_file)
-                return read_first_line(cfg->password_file, ret);
         const char *dir = getenv("CREDENTIALS_DIRECTORY");
         if (!dir || !*dir)
                 return 0;
         char *p = NULL;
-        if (asprintf(&p, "%s/mqtt-password", dir) < 0)
+        if (asprintf(&p, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
         int r = access(p, R_OK) == 0 ? read_first_line(p, ret) : 0;
         free(p);
         return r;
+}
+
+int chair_mqtt_read_username(const struct chair_mqtt_config *cfg, char **ret) {
+        *ret = NULL;
+        if (cfg && cfg->username && *cfg->username) {
+                *ret = strdup(cfg->username);
+                return *ret ? 0 : -ENOMEM;
+        }
+        int r = read_credential("mqtt-username", ret);
+        if (r >= 0 && *ret && !**ret) {
+                free(*ret);
+                *ret = NULL;
+        }
+        return r;
+}
+
+int chair_mqtt_read_password(const struct chair_mqtt_config *cfg, char **ret) {
+        *ret = NULL;
+        if (cfg && cfg->password_file && *cfg->password_file)
+                return read_first_line(cfg->password_file, ret);
+        return read_credential("mqtt-password", ret);
 }
 
 static uint64_t now_us(void) {
@@ -152,9 +186,28 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         int rc = MOSQ_ERR_SUCCESS;
         /* Reads also drive the TLS handshake (mosquitto_loop_read() continues it while
          * the connection is being set up), so call it on writability as well. */
-        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLOUT))
-                rc = mosquitto_loop_read(m->mosq, 1);
-        if (rc == MOSQ_ERR_SUCCESS && m->io && (revents & EPOLLOUT))
+        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLOUT)) {
+                /* mosquitto_loop_read() takes one packet per call.  Under a flood one
+                 * packet per loop turn lets the socket buffer fill with junk ahead of
+                 * the owner's stop: read everything the kernel holds now (bounded, so
+                 * the control thread's events still get their turn). */
+                for (unsigned i = 0; i < CHAIR_MQTT_READ_BURST && rc == MOSQ_ERR_SUCCESS && m->io; i++) {
+                        rc = mosquitto_loop_read(m->mosq, 1);
+                        int avail = 0;
+                        if (rc != MOSQ_ERR_SUCCESS || fd < 0 ||
+                            ioctl(fd, FIONREAD, &avail) < 0 || avail <= 0)
+                                break;
+                }
+                /* ACK what we read now, not after the delayed-ACK timer: a broker
+                 * running Nagle (mosquitto's default) holds its next small segment
+                 * to us, say the owner's stop behind a flood, until that ACK comes.
+                 * Linux leaves quick-ACK mode by itself, so it is set after every
+                 * read. */
+                if (rc == MOSQ_ERR_SUCCESS && m->io)
+                        (void) setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &(int) { 1 }, sizeof(int));
+        }
+        /* what the callbacks published above waits for this write */
+        if (rc == MOSQ_ERR_SUCCESS && m->io && ((revents & EPOLLOUT) || mosquitto_want_write(m->mosq)))
                 rc = mosquitto_loop_write(m->mosq, 1);
         if (rc != MOSQ_ERR_SUCCESS) {
                 lost(m, chair_mqtt_errno(rc));
@@ -255,8 +308,13 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
         m->connecting = false;
         m->connected = true;
         m->backoff = 0;
+        /* a clean session: whatever was queued on the old link is gone or resent
+         * (then on_publish() counts it down, clamped at 0) */
+        m->queued = 0;
+        m->in_callback = true;
         if (m->cb.connected)
                 m->cb.connected(m->cb.userdata);
+        m->in_callback = false;
         update_io(m);
 }
 
@@ -264,6 +322,13 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc,
                           const mosquitto_property *props) {
         struct chair_mqtt *m = obj;
         lost(m, rc == 0 ? -ECONNRESET : chair_mqtt_errno(rc));
+}
+
+static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason,
+                       const mosquitto_property *props) {
+        struct chair_mqtt *m = obj;
+        if (m->queued > 0)
+                m->queued--;
 }
 
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
@@ -294,8 +359,10 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
                         x.expiry_s = expiry;
                 }
         }
+        m->in_callback = true;
         if (m->cb.message)
                 m->cb.message(m->cb.userdata, &x);
+        m->in_callback = false;
         free(rt);
         free(corr);
 }
@@ -344,6 +411,16 @@ int chair_mqtt_new(sd_event *e, const struct chair_mqtt_options *o,
                                                                    : MQTT_PROTOCOL_V311));
         if (r < 0)
                 goto fail;
+        /* Commands and replies are single small packets: Nagle would hold each one
+         * behind the ACK of the previous (docs/performance.md, MQTT latency). */
+        r = chair_mqtt_errno(mosquitto_int_option(m->mosq, MOSQ_OPT_TCP_NODELAY, 1));
+        if (r < 0)
+                goto fail;
+        /* At most this many QoS > 0 messages in flight; the rest wait in
+         * libmosquitto's queue, which chair_mqtt_queued() lets the caller bound. */
+        r = chair_mqtt_errno(mosquitto_int_option(m->mosq, MOSQ_OPT_SEND_MAXIMUM, CHAIR_MQTT_SEND_MAXIMUM));
+        if (r < 0)
+                goto fail;
         if (m->will_topic) {
                 const char *p = m->will_payload ? m->will_payload : "";
                 r = chair_mqtt_errno(mosquitto_will_set_v5(m->mosq, m->will_topic, (int) strlen(p), p,
@@ -380,6 +457,7 @@ int chair_mqtt_new(sd_event *e, const struct chair_mqtt_options *o,
         mosquitto_connect_v5_callback_set(m->mosq, on_connect);
         mosquitto_disconnect_v5_callback_set(m->mosq, on_disconnect);
         mosquitto_message_v5_callback_set(m->mosq, on_message);
+        mosquitto_publish_v5_callback_set(m->mosq, on_publish);
 
         r = sd_event_add_time_relative(e, &m->misc, CLOCK_MONOTONIC, 1000000u, 100000, on_misc, m);
         if (r < 0)
@@ -432,11 +510,23 @@ bool chair_mqtt_is_connected(const struct chair_mqtt *m) {
 }
 
 int chair_mqtt_subscribe(struct chair_mqtt *m, const char *topic, int qos) {
+        return chair_mqtt_subscribe_opts(m, topic, qos, false);
+}
+
+int chair_mqtt_subscribe_opts(struct chair_mqtt *m, const char *topic, int qos,
+                              bool retain_as_published) {
         if (!m->connected)
                 return -ENOTCONN;
-        int r = chair_mqtt_errno(mosquitto_subscribe(m->mosq, NULL, topic, qos));
+        int opts = 0;
+        if (retain_as_published && m->protocol == 5)
+                opts |= MQTT_SUB_OPT_RETAIN_AS_PUBLISHED;
+        int r = chair_mqtt_errno(mosquitto_subscribe_v5(m->mosq, NULL, topic, qos, opts, NULL));
         update_io(m);
         return r;
+}
+
+unsigned chair_mqtt_queued(const struct chair_mqtt *m) {
+        return m ? m->queued : 0;
 }
 
 static int publish(struct chair_mqtt *m, const char *topic, const void *payload, size_t len,
@@ -451,8 +541,10 @@ static int publish(struct chair_mqtt *m, const char *topic, const void *payload,
         }
         int rc = mosquitto_publish_v5(m->mosq, NULL, topic, (int) len, payload, qos, retain, props);
         mosquitto_property_free_all(&props);
+        if (rc == MOSQ_ERR_SUCCESS)
+                m->queued++;
         /* try to send right away; epoll picks up whatever does not fit */
-        if (rc == MOSQ_ERR_SUCCESS) {
+        if (rc == MOSQ_ERR_SUCCESS && !m->in_callback) {
                 int wr = mosquitto_loop_write(m->mosq, 1);
                 if (wr != MOSQ_ERR_SUCCESS) {
                         lost(m, chair_mqtt_errno(wr));
@@ -469,7 +561,7 @@ int chair_mqtt_publish(struct chair_mqtt *m, const char *topic, const void *payl
 }
 
 int chair_mqtt_publish_correlated(struct chair_mqtt *m, const char *topic, const void *payload,
-                                  size_t len, const void *correlation, size_t correlation_len) {
+                                  size_t len, int qos, const void *correlation, size_t correlation_len) {
         mosquitto_property *props = NULL;
         if (m->protocol == 5 && correlation && correlation_len > 0 && correlation_len <= UINT16_MAX) {
                 int rc = mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA, correlation,
@@ -477,7 +569,7 @@ int chair_mqtt_publish_correlated(struct chair_mqtt *m, const char *topic, const
                 if (rc != MOSQ_ERR_SUCCESS)
                         return chair_mqtt_errno(rc);
         }
-        return publish(m, topic, payload, len, 1, false, props);
+        return publish(m, topic, payload, len, qos, false, props);
 }
 
 static void flush(struct chair_mqtt *m, uint64_t deadline) {

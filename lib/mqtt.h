@@ -9,6 +9,10 @@
  * connection is retried with jittered exponential backoff, 1 s doubling up to
  * 30 s.
  *
+ * TCP_NODELAY is set on the socket.  Each wake-up reads every packet the kernel
+ * holds (up to a bound), so a flood cannot park a command behind one packet per
+ * loop turn.
+ *
  * Every function is called on the thread that runs the sd-event loop.  Errors
  * are negative errno; chair_mqtt_errno() is the one place MOSQ_ERR_* codes are
  * converted.
@@ -77,12 +81,25 @@ int chair_mqtt_start(struct chair_mqtt *m);
 bool chair_mqtt_is_connected(const struct chair_mqtt *m);
 
 int chair_mqtt_subscribe(struct chair_mqtt *m, const char *topic, int qos);
+/* With retain_as_published (MQTT v5 only; ignored with 3.1.1) the broker keeps
+ * the retain flag of a live publish, so a retained command sent while we are
+ * subscribed is recognised as retained too, not only the stored one. */
+int chair_mqtt_subscribe_opts(struct chair_mqtt *m, const char *topic, int qos,
+                              bool retain_as_published);
+
+/* QoS > 0 messages in flight at once (MOSQ_OPT_SEND_MAXIMUM). */
+#define CHAIR_MQTT_SEND_MAXIMUM 16
+/* Messages given to chair_mqtt_publish*() that libmosquitto has not finished
+ * with yet (QoS 0: not yet written to the socket; QoS 1: not yet acknowledged).
+ * libmosquitto queues without a limit; callers drop what they can when this
+ * grows (a broker that stops reading must not grow our locked memory). */
+unsigned chair_mqtt_queued(const struct chair_mqtt *m);
 /* -ENOTCONN when not connected (nothing is queued while offline). */
 int chair_mqtt_publish(struct chair_mqtt *m, const char *topic, const void *payload, size_t len,
                        int qos, bool retain);
-/* Publish with MQTT v5 Correlation Data (ignored with MQTT 3.1.1). */
+/* Publish (not retained) with MQTT v5 Correlation Data (ignored with MQTT 3.1.1). */
 int chair_mqtt_publish_correlated(struct chair_mqtt *m, const char *topic, const void *payload,
-                                  size_t len, const void *correlation, size_t correlation_len);
+                                  size_t len, int qos, const void *correlation, size_t correlation_len);
 
 /*
  * Orderly shutdown: send what is queued, then DISCONNECT (so the broker does
@@ -100,6 +117,13 @@ int chair_mqtt_errno(int mosq_err);
  * Returns 0 or negative errno (file named but unreadable).  Caller frees.
  */
 int chair_mqtt_read_password(const struct chair_mqtt_config *cfg, char **ret);
+
+/*
+ * The user name for cfg: cfg->username when set, else the first line of
+ * $CREDENTIALS_DIRECTORY/mqtt-username (written by chaird-broker-setup), else
+ * *ret = NULL (anonymous).  Caller frees.
+ */
+int chair_mqtt_read_username(const struct chair_mqtt_config *cfg, char **ret);
 
 /* Next backoff: base doubled up to max, with the delay drawn in [base/2, base].
  * *state holds the current base (0 = start); seed is a rand_r() state. */

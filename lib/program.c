@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +95,7 @@ struct raw_program {
 
 #define OPT CYAML_FLAG_OPTIONAL
 /* A program file larger than this is refused (-EFBIG): 64 steps fit in a few KiB. */
-#define PROGRAM_MAX_BYTES (4u * 1024 * 1024)
+#define PROGRAM_MAX_BYTES CHAIR_YAML_FILE_MAX
 
 static const cyaml_strval_t technique_strings[] = {
         { "rolling", CHAIR_TECH_ROLLING },
@@ -176,6 +177,11 @@ static const struct chair_yaml_range program_ranges[] = {
         { "default_minutes", CHAIR_YAML_U32, offsetof(struct raw_program, default_minutes), 1, 30 },
 };
 
+static const struct chair_yaml_ranges program_range_sets[] = {
+        { "", program_ranges, sizeof(program_ranges) / sizeof(program_ranges[0]) },
+        { "steps[*]", step_ranges, sizeof(step_ranges) / sizeof(step_ranges[0]) },
+};
+
 /* "L4" or "L3-L5"; from must be nearer the head (or equal). */
 static int parse_zone(const char *s, enum chair_landmark *from, enum chair_landmark *to, const char **why) {
         char a[8], b[8];
@@ -213,10 +219,37 @@ static bool has_part(const struct chair_config *cfg, enum chair_actuator a) {
         return !cfg || cfg->hardware.outputs[a].present;
 }
 
-/* Validate one step against the schema ranges and the chair; fill *out. */
+/*
+ * Parts a program uses that the chair lacks.  A part a technique cannot work
+ * without is needed: the program is skipped.  Otherwise (a recline preset, heat,
+ * bags holding during a roller technique) the step goes on without it: that use
+ * is dropped from the step and said once per program.
+ */
+struct fit {
+        uint32_t missing;          /* needed parts the chair lacks (bit mask of enum chair_actuator) */
+        char first[64];            /* path of the first key that needs one */
+        uint32_t dropped;          /* parts whose use was dropped */
+        char first_dropped[64];
+};
+
+static bool need(struct fit *fit, const struct chair_config *cfg, enum chair_actuator a,
+                 const char *base, const char *key, bool essential) {
+        uint32_t *mask = essential ? &fit->missing : &fit->dropped;
+        char *first = essential ? fit->first : fit->first_dropped;
+
+        if (has_part(cfg, a))
+                return true;
+        if (!*mask)
+                snprintf(first, sizeof(fit->first), "%s.%s", base, key);
+        *mask |= 1u << a;
+        return false;
+}
+
+/* Validate one step against the schema and the chair; fill *out.  Parts the
+ * chair lacks are not errors: they are collected in *fit (graceful fit). */
 static int check_step(const char *file, const struct chair_yaml_pos *pos, struct chair_errors *errs,
                       const struct chair_config *cfg, unsigned i, const struct raw_step *s,
-                      struct chair_step *out) {
+                      struct chair_step *out, struct fit *fit) {
         char base[32], path[64];
         const char *why = NULL;
         int r, ret = 0;
@@ -228,14 +261,8 @@ static int check_step(const char *file, const struct chair_yaml_pos *pos, struct
                         return r; \
                 ret = r; \
         } while (0)
-
+        /* Ranges were checked on the values as written, by chair_yaml_load(). */
         snprintf(base, sizeof(base), "steps[%u]", i);
-        r = chair_yaml_check_ranges(file, pos, errs, base, s, step_ranges,
-                                    sizeof(step_ranges) / sizeof(step_ranges[0]));
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                ret = r;
 
         *out = (struct chair_step) {
                 .technique = (enum chair_technique) s->technique,
@@ -250,22 +277,38 @@ static int check_step(const char *file, const struct chair_yaml_pos *pos, struct
                 FAIL("zone", "%s in '%s' (landmarks head to seat: C7 T10 T12 L1 L2 L3 L4 L5 S1; "
                      "a range like L3-L5)", why, s->zone);
 
-        if (cfg) {
-                if ((s->heat || s->technique == CHAIR_TECH_HEAT) && !has_part(cfg, CHAIR_ACT_HEATER))
-                        FAIL(s->heat ? "heat" : "technique", "this chair has no heater");
-                if ((s->recline != CHAIR_RECLINE_KEEP || s->technique == CHAIR_TECH_ROCKING) &&
-                    !has_part(cfg, CHAIR_ACT_BACKREST))
-                        FAIL(s->recline != CHAIR_RECLINE_KEEP ? "recline" : "technique",
-                             "this chair has no backrest motor");
-                for (int b = 0; b < _CHAIR_BAG_COUNT; b++) {
-                        if (!(s->airbags & (1u << b)))
-                                continue;
-                        if (!has_part(cfg, chair_airbag_valve(b)))
-                                FAIL("airbags", "this chair has no %s airbag (no %s output)",
-                                     chair_airbag_name(b), chair_actuator_name(chair_airbag_valve(b)));
-                        else if (!has_part(cfg, CHAIR_ACT_PUMP))
-                                FAIL("airbags", "this chair has no air pump");
-                }
+        /* Steps that cannot do what they say (docs/programs.md "Checks"). */
+        if (s->technique == CHAIR_TECH_HEAT && !s->heat)
+                FAIL("technique", "technique 'heat' rests the rollers and needs heat: true; "
+                     "without it this step does nothing");
+        if (s->technique == CHAIR_TECH_COMPRESSION && !s->airbags)
+                FAIL("technique", "technique 'compression' needs airbags (a list of: lumbar-left, "
+                     "lumbar-right, seat, calves); without them this step does nothing");
+
+        /* Needed: the technique is nothing without them. */
+        if (s->technique == CHAIR_TECH_HEAT)
+                need(fit, cfg, CHAIR_ACT_HEATER, base, "technique", true);
+        if (s->technique == CHAIR_TECH_ROCKING || s->technique == CHAIR_TECH_STRETCH)
+                need(fit, cfg, CHAIR_ACT_BACKREST, base, "technique", true);
+        if (s->technique == CHAIR_TECH_STRETCH) {
+                /* The stretch grips the hips with both lumbar bags, whatever the step lists. */
+                need(fit, cfg, CHAIR_ACT_VALVE_LUMBAR_LEFT, base, "technique", true);
+                need(fit, cfg, CHAIR_ACT_VALVE_LUMBAR_RIGHT, base, "technique", true);
+                need(fit, cfg, CHAIR_ACT_PUMP, base, "technique", true);
+        }
+        /* Used if there: heat with a roller technique, a recline preset, bags
+         * holding during a roller technique.  Without them the step goes on. */
+        if (s->heat && s->technique != CHAIR_TECH_HEAT && !need(fit, cfg, CHAIR_ACT_HEATER, base, "heat", false))
+                out->heat = false;
+        if (s->recline != CHAIR_RECLINE_KEEP && !need(fit, cfg, CHAIR_ACT_BACKREST, base, "recline", false))
+                out->recline = CHAIR_RECLINE_KEEP;
+        for (int b = 0; b < _CHAIR_BAG_COUNT; b++) {
+                bool essential = s->technique == CHAIR_TECH_COMPRESSION;
+                if (!(s->airbags & (1u << b)))
+                        continue;
+                if (!need(fit, cfg, chair_airbag_valve(b), base, "airbags", essential) |
+                    !need(fit, cfg, CHAIR_ACT_PUMP, base, "airbags", essential))
+                        out->airbags &= (uint8_t) ~(1u << b);
         }
 #undef FAIL
         return ret;
@@ -277,26 +320,39 @@ static bool valid_program_id(const char *s) {
                strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
+/* "heater, backrest" */
+static void part_list(uint32_t mask, char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = 0;
+        for (int a = 0; a < _CHAIR_ACT_COUNT && n < size; a++)
+                if (mask & (1u << a))
+                        n += (size_t) snprintf(buf + n, size - n, "%s%s", n ? ", " : "",
+                                               chair_actuator_name((enum chair_actuator) a));
+}
+
 /* Load and validate; *id_line/column: where the id key is, for duplicate-id errors. */
 static int program_load(const char *path, const struct chair_config *cfg, struct chair_errors *errs,
                         struct chair_program *ret, uint32_t *id_line, uint32_t *id_column) {
         struct chair_yaml_pos *pos = NULL;
         struct raw_program *raw = NULL;
         struct chair_program p = { 0 };
+        struct fit fit = { 0 };
         uint8_t *data = NULL;
         size_t len = 0;
         void *loaded = NULL;
         int r, bad = 0;
 
         *ret = (struct chair_program) { 0 };
-        r = chair_yaml_read_file(path, PROGRAM_MAX_BYTES, &data, &len);
+        r = chair_yaml_read_file(path, PROGRAM_MAX_BYTES, errs, &data, &len);
         if (r < 0)
-                return chair_errors_add(errs, path, 0, 0, "", "cannot read: %s", strerror(-r)) < 0 ? -ENOMEM : r;
+                return r;
 
         r = chair_yaml_pos_parse(data, len, path, errs, &pos);
         if (r < 0)
                 goto out;
-        r = chair_yaml_load(data, len, path, pos, &program_schema, errs, &loaded);
+        r = chair_yaml_load(data, len, path, pos, &program_schema, program_range_sets,
+                            sizeof(program_range_sets) / sizeof(program_range_sets[0]), errs, &loaded);
         raw = loaded;
         if (!raw)
                 goto out;       /* nothing more can be checked */
@@ -306,12 +362,6 @@ static int program_load(const char *path, const struct chair_config *cfg, struct
         r = chair_yaml_fill_defaults(pos, &program_schema, "", raw, &program_defaults);
         if (r < 0)
                 goto out;
-        r = chair_yaml_check_ranges(path, pos, errs, "", raw, program_ranges,
-                                    sizeof(program_ranges) / sizeof(program_ranges[0]));
-        if (r == -ENOMEM)
-                goto out;
-        if (r < 0)
-                bad = r;
 
         if (!valid_program_id(raw->id)) {
                 r = chair_yaml_error(path, pos, errs, "id", "must be 1 to %d characters of a-z, 0-9 and '-'",
@@ -339,7 +389,7 @@ static int program_load(const char *path, const struct chair_config *cfg, struct
                 r = chair_yaml_fill_defaults(pos, &step_schema, base, &raw->steps[i], &step_defaults);
                 if (r < 0)
                         goto out;
-                r = check_step(path, pos, errs, cfg, i, &raw->steps[i], &p.steps[i]);
+                r = check_step(path, pos, errs, cfg, i, &raw->steps[i], &p.steps[i], &fit);
                 if (r == -ENOMEM)
                         goto out;
                 if (r < 0)
@@ -350,6 +400,54 @@ static int program_load(const char *path, const struct chair_config *cfg, struct
         r = bad;
         if (r < 0)
                 goto out;
+
+        /* Step times are scaled to the session; more than 10 % away from
+         * default_minutes, every step lasts longer (or shorter) than written: say so. */
+        if (p.total_s > 0) {
+                double ratio = raw->default_minutes * 60.0 / p.total_s;
+                if (ratio > 1.1 || ratio < 1 / 1.1) {
+                        uint32_t l, c;
+                        const char *at = chair_yaml_pos_has(pos, "default_minutes") ? "default_minutes" : "steps";
+                        chair_yaml_pos_locate(pos, at, &l, &c);
+                        if (chair_errors_warn(errs, path, l, c, at,
+                                              "the steps add up to %" PRIu32 " s but default_minutes is %" PRIu32
+                                              " (%" PRIu32 " s): each step will run %.2f times as long as written",
+                                              p.total_s, raw->default_minutes, raw->default_minutes * 60,
+                                              ratio) < 0) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                }
+        }
+
+        /* Graceful fit: one warning naming every part it needs that the chair lacks. */
+        if (fit.missing) {
+                char parts[256];
+                uint32_t l, c;
+                part_list(fit.missing, parts, sizeof(parts));
+                chair_yaml_pos_locate(pos, fit.first, &l, &c);
+                if (chair_errors_warn(errs, path, l, c, fit.first,
+                                      "program '%s' skipped: it needs %s, which this chair lacks "
+                                      "(not under hardware.outputs)", raw->id, parts) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                snprintf(ret->id, sizeof(ret->id), "%s", raw->id);
+                r = -ENODEV;
+                goto out;
+        }
+        if (fit.dropped) {
+                char parts[256];
+                uint32_t l, c;
+                part_list(fit.dropped, parts, sizeof(parts));
+                chair_yaml_pos_locate(pos, fit.first_dropped, &l, &c);
+                if (chair_errors_note(errs, path, l, c, fit.first_dropped,
+                                      "program '%s' runs without %s on this chair (its steps go on without them)",
+                                      raw->id, parts) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+        }
 
         snprintf(p.id, sizeof(p.id), "%s", raw->id);
         p.default_minutes = raw->default_minutes;
@@ -483,6 +581,20 @@ int chair_programs_load(const struct chair_config *cfg, struct chair_errors *err
                                 goto oom;
                         }
                         free(names[i]);
+                        if (r == -ENODEV) {
+                                /* Graceful fit: warned about; the rest go on. */
+                                void *v = realloc(set->skipped, (set->n_skipped + 1) * sizeof(*set->skipped));
+                                free(path);
+                                if (!v) {
+                                        for (size_t j = i + 1; j < n_names; j++)
+                                                free(names[j]);
+                                        free(names);
+                                        goto oom;
+                                }
+                                set->skipped = v;
+                                memcpy(set->skipped[set->n_skipped++], p.id, sizeof(p.id));
+                                continue;
+                        }
                         if (r < 0) {
                                 free(path);
                                 ret_r = -EINVAL;
@@ -507,7 +619,16 @@ int chair_programs_load(const struct chair_config *cfg, struct chair_errors *err
                         }
                         free(path);
                         if (k >= 0) {
-                                /* A later directory overrides an earlier one. */
+                                /* A later directory overrides an earlier one: said once, here. */
+                                if (chair_errors_note(errs, p.file, line, column, "id",
+                                                      "program '%s' overrides the one in %s", p.id,
+                                                      set->v[k].file) < 0) {
+                                        chair_program_clear(&p);
+                                        for (size_t j = i + 1; j < n_names; j++)
+                                                free(names[j]);
+                                        free(names);
+                                        goto oom;
+                                }
                                 chair_program_clear(&set->v[k]);
                                 set->v[k] = p;
                                 continue;
@@ -540,6 +661,13 @@ int chair_programs_load(const struct chair_config *cfg, struct chair_errors *err
                 free(names);
         }
 
+        if (ret_r == 0 && set->n == 0 && set->n_skipped > 0) {
+                if (chair_errors_add(errs, cfg->path, 0, 0, "programs",
+                                     "no program fits this chair: all %zu were skipped (see the warnings)",
+                                     set->n_skipped) < 0)
+                        goto oom;
+                ret_r = -EINVAL;
+        }
         if (ret_r < 0) {
                 chair_programs_free(set);
                 return ret_r;
@@ -557,6 +685,7 @@ struct chair_programs *chair_programs_free(struct chair_programs *p) {
         for (size_t i = 0; i < p->n; i++)
                 chair_program_clear(&p->v[i]);
         free(p->v);
+        free(p->skipped);
         free(p);
         return NULL;
 }
@@ -602,10 +731,18 @@ int chair_check_config(const char *config_path, FILE *out) {
         if (r == -ENOMEM || rp == -ENOMEM) {
                 fprintf(out, "%s: out of memory\n", config_path);
                 r = -ENOMEM;
-        } else if (r < 0 || rp < 0 || errs.n > 0) {
+        } else if (r < 0 || rp < 0 || chair_errors_count(&errs) > 0) {
                 chair_errors_print(&errs, out);
                 r = -EINVAL;
         } else {
+                /* Warnings and notes first, then what was skipped, then the verdict. */
+                chair_errors_print(&errs, out);
+                if (progs && progs->n_skipped > 0) {
+                        fprintf(out, "%zu program(s) skipped, they need parts this chair lacks:", progs->n_skipped);
+                        for (size_t i = 0; i < progs->n_skipped; i++)
+                                fprintf(out, " %s", progs->skipped[i]);
+                        fprintf(out, "\n");
+                }
                 fprintf(out, "configuration OK\n");
         }
         chair_programs_free(progs);

@@ -86,17 +86,29 @@ struct chair_program {
 struct chair_programs {
         struct chair_program *v;
         size_t n;
+        /* Programs skipped because they need a part this chair lacks (graceful fit). */
+        char (*skipped)[CHAIR_PROGRAM_ID_MAX];
+        size_t n_skipped;
 };
 
-/* Load one program file, validating against the chair (airbag zones it lacks, ...). */
+/*
+ * Load one program file, validating against the chair.  Returns 0, -EINVAL
+ * with errors appended, -ENOMEM, or -ENODEV when the program is valid but needs
+ * a part the chair lacks: then one warning naming the parts is appended and
+ * only ret->id is set.  Warnings (docs/programs.md "Checks") may be appended on
+ * success too.  With cfg NULL the chair is not considered.
+ */
 int chair_program_load(const char *path, const struct chair_config *cfg,
                        struct chair_errors *errs, struct chair_program *ret);
 void chair_program_clear(struct chair_program *p);
 
 /*
  * Load every *.yaml in cfg->program_dirs (later directories override earlier
- * ones with the same id).  Duplicate ids inside one directory are errors.
- * Returns 0, or negative errno with located errors appended to errs.
+ * ones with the same id; each override is a note in errs).  Duplicate ids
+ * inside one directory are errors.  A program that needs a part the chair
+ * lacks is skipped with one warning (listed in ->skipped); when programs were
+ * skipped and none remains, that is an error.  Returns 0 (errs may hold
+ * warnings and notes), or negative errno with located errors appended to errs.
  */
 int chair_programs_load(const struct chair_config *cfg, struct chair_errors *errs,
                         struct chair_programs **ret);

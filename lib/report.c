@@ -34,6 +34,13 @@ static json_object *num3(double v) {
         return json_object_new_double_s(v, buf);
 }
 
+/* 0..100 per cent as 0..1 with two decimals. */
+static json_object *pct(unsigned v) {
+        char buf[16];
+        snprintf(buf, sizeof(buf), "%u.%02u", v / 100, v % 100);
+        return json_object_new_double_s(v / 100.0, buf);
+}
+
 static json_object *str_or_null(const char *s) {
         return s ? json_object_new_string(s) : NULL;
 }
@@ -109,6 +116,7 @@ int chair_report_state(const struct chair_status *st, const struct chair_program
 
         json_object *heat = json_object_new_object();
         add(heat, "on", json_object_new_boolean(st->heat_on));
+        add(heat, "wanted", json_object_new_boolean(st->heat_wanted));
         add(heat, "target_c", num1(st->heat_target_c));
         add(heat, "temp_c", num1(st->heat_c));
         add(o, "heat", heat);
@@ -118,9 +126,12 @@ int chair_report_state(const struct chair_status *st, const struct chair_program
         add(roller, "technique", str_or_null(tech));
         add(o, "roller", roller);
 
-        add(o, "recline", str_or_null(chair_recline_name(st->recline)));
-        add(o, "backrest", num1(st->backrest));
-        add(o, "legrest", num1(st->legrest));
+        /* design C3: measured positions in whole per cent (the state changes by >= 1 %) */
+        add(o, "recline", str_or_null(chair_recline_state_name(st->recline)));
+        add(o, "recline_target", str_or_null(chair_recline_name(st->recline_target)));
+        add(o, "backrest", pct(st->backrest_pct));
+        add(o, "legrest", pct(st->legrest_pct));
+        add(o, "locked", json_object_new_boolean(st->locked));
         add(o, "focus", st->focus >= 0 ? str_or_null(chair_landmark_name(st->focus)) : NULL);
         add(o, "occupied", json_object_new_boolean(st->occupied));
         add(o, "faults", fault_list(st->faults | st->faults_latched, true));
@@ -144,6 +155,9 @@ int chair_report_reply(const char *id_json, enum chair_err err, const char *mess
         if (id)
                 add(o, "id", id);
         add(o, "ok", json_object_new_boolean(err == CHAIR_OK));
+        /* design C3: an accepted command may say what it did ("the session is running already") */
+        if (err == CHAIR_OK && message && *message)
+                add(o, "message", json_object_new_string(message));
         if (err != CHAIR_OK) {
                 json_object *e = json_object_new_object();
                 add(e, "code", json_object_new_string(chair_err_code(err)));
@@ -187,6 +201,31 @@ int chair_report_event(const struct chair_event *ev, const struct chair_programs
                                                                                      : "fault_cleared"));
                 add(o, "code", str_or_null(chair_fault_code(ev->fault.code)));
                 add(o, "message", str_or_null(chair_fault_message(ev->fault.code)));
+                break;
+        case CHAIR_EVENT_PAUSED:
+                add(o, "event", json_object_new_string("paused"));
+                add(o, "reason", json_object_new_string(chair_pause_reason_name(ev->paused.reason)));
+                break;
+        case CHAIR_EVENT_RESUMED:
+                add(o, "event", json_object_new_string("resumed"));
+                break;
+        case CHAIR_EVENT_OCCUPANT_LEFT:
+                add(o, "event", json_object_new_string("occupant_left"));
+                break;
+        case CHAIR_EVENT_OCCUPANT_RETURNED:
+                add(o, "event", json_object_new_string("occupant_returned"));
+                break;
+        case CHAIR_EVENT_PROGRAM_SWITCHED:
+                add(o, "event", json_object_new_string("program_switched"));
+                add(o, "from", str_or_null(program_id(progs, ev->switched.from)));
+                add(o, "program", str_or_null(program_id(progs, ev->switched.to)));
+                add(o, "program_name", str_or_null(program_name(progs, ev->switched.to)));
+                break;
+        case CHAIR_EVENT_LOCKED:
+                add(o, "event", json_object_new_string("locked"));
+                break;
+        case CHAIR_EVENT_UNLOCKED:
+                add(o, "event", json_object_new_string("unlocked"));
                 break;
         case CHAIR_EVENT_SELF_TEST: {
                 json_object *r = chair_report_selftest_json(&ev->self_test);
@@ -405,6 +444,13 @@ int chair_report_diag(const struct chair_diag *d, char **ret) {
         add(loop, "rate_hz", json_object_new_int64(d->loop.rate_hz));
         add(loop, "ticks", json_object_new_int64((int64_t) d->loop.ticks));
         add(loop, "missed", json_object_new_int64((int64_t) d->loop.missed));
+        add(loop, "late_ticks", json_object_new_int64((int64_t) d->loop.late_ticks));
+        add(loop, "max_late_us", json_object_new_int64(d->loop.max_late_us));
+        add(loop, "max_stale_us", json_object_new_int64(d->loop.max_stale_us));
+        add(loop, "max_stall_ms", json_object_new_int64(d->loop.max_stall_ms));
+        add(loop, "overruns", json_object_new_int64((int64_t) d->loop.overruns));
+        add(loop, "output_cuts", json_object_new_int64((int64_t) d->loop.output_cuts));
+        add(loop, "events_dropped", json_object_new_int64((int64_t) d->loop.events_dropped));
         add(loop, "policy", str_or_null(d->loop.policy));
         add(loop, "priority", json_object_new_int(d->loop.priority));
         add(loop, "latency_us", latency(d->loop.p50_us, d->loop.p99_us, d->loop.max_us));
@@ -458,6 +504,7 @@ int chair_report_diag(const struct chair_diag *d, char **ret) {
         add(m, "ignored_retained", json_object_new_int64((int64_t) d->mqtt.ignored_retained));
         add(m, "ignored_expired", json_object_new_int64((int64_t) d->mqtt.ignored_expired));
         add(m, "connects", json_object_new_int64((int64_t) d->mqtt.connects));
+        add(m, "skipped_publishes", json_object_new_int64((int64_t) d->mqtt.skipped_publishes));
         add(o, "mqtt", m);
 
         if (d->counters)
@@ -553,6 +600,59 @@ static void add_str(json_object *o, const char *k, const char *v) {
         add(o, k, json_object_new_string(v));
 }
 
+/* design C3: recline, minutes, focus and the child lock. */
+static void add_owner_entities(json_object *cmps, const struct chair_config *cfg, const char *chair,
+                               const char *state, const char *set) {
+        json_object *c, *opts;
+
+        if (cfg->hardware.outputs[CHAIR_ACT_BACKREST].present && cfg->hardware.inputs.backrest_pos.set) {
+                c = component(cmps, chair, &(struct component) { "recline", "select", "Recline" }, state);
+                opts = json_object_new_array();
+                for (int r = 0; r < _CHAIR_RECLINE_COUNT; r++)
+                        json_object_array_add(opts, json_object_new_string(chair_recline_name(r)));
+                add(c, "options", opts);
+                add_str(c, "command_topic", set);
+                add_str(c, "command_template", "{\"action\":\"recline\",\"position\":{{ value | tojson }}}");
+                /* where it is heading, else the preset it is at; between presets "None" (unknown) */
+                add_str(c, "value_template",
+                        "{{ value_json.recline_target if value_json.recline_target else "
+                        "(value_json.recline if value_json.recline in ['upright', 'relax', 'zero-gravity'] else 'None') }}");
+                add_str(c, "icon", "mdi:seat-recline-normal");
+        }
+
+        /* "minutes": five more minutes for the running session (extend) */
+        c = component(cmps, chair, &(struct component) { "extend", "button", "5 more minutes" }, NULL);
+        add_str(c, "command_topic", set);
+        add_str(c, "payload_press", "{\"action\":\"extend\",\"minutes\":5}");
+        add_str(c, "icon", "mdi:timer-plus-outline");
+
+        c = component(cmps, chair, &(struct component) { "focus", "select", "Focus" }, state);
+        opts = json_object_new_array();
+        json_object_array_add(opts, json_object_new_string("none"));
+        for (int l = 0; l < _CHAIR_LM_COUNT; l++)
+                json_object_array_add(opts, json_object_new_string(chair_landmark_name(l)));
+        add(c, "options", opts);
+        add_str(c, "command_topic", set);
+        add_str(c, "command_template",
+                "{\"action\":\"set\",\"focus\":{{ 'null' if value == 'none' else (value | tojson) }}}");
+        add_str(c, "value_template", "{{ value_json.focus if value_json.focus else 'none' }}");
+        add_str(c, "icon", "mdi:target");
+
+        /* The child lock: HA asks for the code on unlock and hands it to the template. */
+        c = component(cmps, chair, &(struct component) { "child_lock", "lock", "Child lock" }, state);
+        add_str(c, "command_topic", set);
+        add_str(c, "payload_lock", "LOCK");
+        add_str(c, "payload_unlock", "UNLOCK");
+        add_str(c, "command_template",
+                "{% if value == 'LOCK' %}{\"action\":\"lock\"}"
+                "{% else %}{\"action\":\"unlock\",\"pin\":{{ code | string | tojson }}}{% endif %}");
+        add_str(c, "code_format", "^[0-9]{4,8}$");
+        add_str(c, "value_template", "{{ 'LOCKED' if value_json.locked else 'UNLOCKED' }}");
+        add_str(c, "state_locked", "LOCKED");
+        add_str(c, "state_unlocked", "UNLOCKED");
+        add_str(c, "icon", "mdi:lock");
+}
+
 int chair_report_discovery(const struct chair_config *cfg, const struct chair_programs *progs,
                            const char *base, const char *version, char **ret) {
         if (!cfg || !base || !ret)
@@ -626,6 +726,8 @@ int chair_report_discovery(const struct chair_config *cfg, const struct chair_pr
                 free(tmpl);
         }
         json_object_put(by_name);
+        /* Idle: "None", the payload HA's MQTT select takes as "unknown" (no option
+         * selected; home-assistant/core#53227), never shown as an option. */
         add_str(c, "value_template", "{{ value_json.program_name if value_json.program_name else 'None' }}");
         add_str(c, "icon", "mdi:seat-recline-extra");
 
@@ -638,8 +740,10 @@ int chair_report_discovery(const struct chair_config *cfg, const struct chair_pr
                 add_str(c, "command_topic", set);
                 snprintf(t, sizeof(t), "{\"action\":\"set\",\"%s\":{{ value | int }}}", k);
                 add_str(c, "command_template", t);
-                snprintf(t, sizeof(t), "{{ value_json.%s }}", k);
+                /* Idle (0): payload_reset, HA's "unknown", not 0 outside the 1..5 slider */
+                snprintf(t, sizeof(t), "{{ value_json.%s if value_json.%s else 'None' }}", k, k);
                 add_str(c, "value_template", t);
+                add_str(c, "payload_reset", "None");
                 add(c, "min", json_object_new_int(1));
                 add(c, "max", json_object_new_int(5));
                 add(c, "step", json_object_new_int(1));
@@ -650,7 +754,8 @@ int chair_report_discovery(const struct chair_config *cfg, const struct chair_pr
         add_str(c, "command_topic", set);
         add_str(c, "payload_on", "{\"action\":\"set\",\"heat\":true}");
         add_str(c, "payload_off", "{\"action\":\"set\",\"heat\":false}");
-        add_str(c, "value_template", "{{ 'ON' if value_json.heat.on else 'OFF' }}");
+        /* the owner's setting (heat.wanted); heat.on also says whether it may heat right now */
+        add_str(c, "value_template", "{{ 'ON' if value_json.heat.wanted else 'OFF' }}");
         add_str(c, "state_on", "ON");
         add_str(c, "state_off", "OFF");
         add_str(c, "icon", "mdi:heat-wave");
@@ -659,14 +764,17 @@ int chair_report_discovery(const struct chair_config *cfg, const struct chair_pr
                 { "stop", "button", "Stop" },
                 { "pause", "button", "Pause" },
                 { "resume", "button", "Resume" },
+                { "skip", "button", "Next step" },
+                { "clear_faults", "button", "Clear faults" },
         };
-        for (size_t i = 0; i < 3; i++) {
+        for (size_t i = 0; i < sizeof(buttons) / sizeof(buttons[0]); i++) {
                 char t[64];
                 c = component(cmps, chair, &buttons[i], NULL);
                 add_str(c, "command_topic", set);
                 snprintf(t, sizeof(t), "{\"action\":\"%s\"}", buttons[i].key);
                 add_str(c, "payload_press", t);
         }
+        add_owner_entities(cmps, cfg, chair, state, set);
 
         c = component(cmps, chair, &(struct component) { "state", "sensor", "State" }, state);
         add_str(c, "value_template", "{{ value_json.state }}");

@@ -50,6 +50,13 @@ int chair_report_programs(const struct chair_programs *progs, char **ret);
 struct chair_diag_loop {
         uint32_t rate_hz;
         uint64_t ticks, missed;
+        uint64_t late_ticks;                      /* ticks that woke a whole period or more late */
+        uint32_t max_late_us;                     /* the latest any tick woke */
+        uint32_t max_stale_us;                    /* longest the outputs went unwritten */
+        uint64_t overruns;                        /* loop_overrun raised (stale > max_stall_ms) */
+        uint64_t output_cuts;                     /* outputs the dead-man cut for their on-time */
+        uint64_t events_dropped;                  /* over the per-tick budget: should stay 0 */
+        uint32_t max_stall_ms;
         uint32_t p50_us, p99_us, max_us;          /* since start */
         uint32_t p50_1m_us, p99_1m_us, max_1m_us; /* last minute */
         const char *policy;                       /* "SCHED_FIFO", "SCHED_OTHER", ... */
@@ -86,6 +93,7 @@ struct chair_diag {
         struct {
                 uint64_t commands, rejected, rate_limited, ignored_retained, ignored_expired;
                 uint64_t connects;
+                uint64_t skipped_publishes;   /* outgoing queue too long (issue 15) */
         } mqtt;
 
         /* Persistent diagnostics (daemon/history.c); each NULL = omitted.  With

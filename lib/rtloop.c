@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "hal-sim.h"
@@ -26,8 +27,8 @@
 #  endif
 #endif
 
-#define NSEC_PER_SEC 1000000000ULL
-#define MAX_CMDS_PER_TICK 16
+#define NSEC_PER_SEC CHAIR_NSEC_PER_SEC
+#define MAX_CMDS_PER_TICK CHAIR_MAX_CMDS_PER_TICK
 #define THREAD_STACK (512 * 1024)
 #define PREFAULT_STACK (128 * 1024)
 /* mlockall(MCL_FUTURE) under a small RLIMIT_MEMLOCK makes later mmaps fail; skip below this. */
@@ -52,7 +53,9 @@ struct chair_rt {
         unsigned back, front;
 
         /* counters: written by the control thread only */
-        _Atomic uint64_t ticks, missed, overruns, notes_dropped, hal_errors;
+        _Atomic uint64_t ticks, missed, overruns, notes_dropped, hal_errors, late_ticks, output_cuts;
+        _Atomic uint32_t max_late_us;      /* the latest a tick ever woke */
+        _Atomic uint32_t max_stale_us;     /* the longest the outputs went without a write */
         _Atomic uint32_t max_missed_in_row;
         _Atomic uint32_t max_work_us;
 
@@ -75,20 +78,12 @@ struct chair_rt {
         struct chair_outputs out;
         struct chair_status_visible last_visible;
         uint64_t t0_ns;
+        uint64_t fed_ns;                   /* when the outputs were last written (wall clock) */
+        uint64_t stall_ns;                 /* o.max_stall_ms */
 };
 
 #define FRESH 4u
 
-static uint64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
-}
-
-static struct timespec ts_of(uint64_t ns) {
-        return (struct timespec) { .tv_sec = (time_t) (ns / NSEC_PER_SEC),
-                                   .tv_nsec = (long) (ns % NSEC_PER_SEC) };
-}
 
 /* Single-writer counters: a relaxed load+store is enough and costs no locked instruction. */
 static void bump(_Atomic uint64_t *c, uint64_t by) {
@@ -101,7 +96,7 @@ void chair_rt_options_from_config(const struct chair_config *cfg, struct chair_r
                 .rate_hz = cfg->control.rate_hz,
                 .rt_priority = cfg->control.rt_priority,
                 .cpu = cfg->control.cpu,
-                .max_missed_ticks = cfg->control.max_missed_ticks,
+                .max_stall_ms = cfg->control.max_stall_ms,
                 .time_scale = cfg->hardware.backend == CHAIR_BACKEND_SIM &&
                               cfg->hardware.sim.time_scale > 0 ? cfg->hardware.sim.time_scale : 1.0,
                 .lock_memory = true,
@@ -130,6 +125,7 @@ int chair_rt_new(const struct chair_config *cfg, struct chair_hal *hal, struct c
                 rt->o.latency_bins = 10000;
         rt->sim = chair_hal_is_sim(hal);
         rt->period_ns = NSEC_PER_SEC / rt->o.rate_hz;
+        rt->stall_ns = (uint64_t) rt->o.max_stall_ms * 1000000ULL;
 
         int r = chair_ring_new(sizeof(struct chair_rt_msg), rt->o.msg_capacity, &rt->msgs);
         if (r == 0)
@@ -295,6 +291,12 @@ static void run_tick(struct chair_rt *rt, uint64_t t, bool overrun) {
                 bump(&rt->hal_errors, 1);
                 chair_ctl_raise(rt->ctl, CHAIR_FAULT_HAL_IO, &rt->out);
         }
+        /* The output dead-man below us cut an output the step kept on too long. */
+        uint32_t cut = chair_hal_take_cut(rt->hal);
+        if (cut) {
+                bump(&rt->output_cuts, (uint64_t) __builtin_popcount(cut));
+                chair_ctl_raise(rt->ctl, CHAIR_FAULT_OUTPUT_TIMEOUT, &rt->out);
+        }
         size_t n_ev = chair_ctl_step(rt->ctl, vt, &rt->in, rt->cmds, n_cmds, &rt->out, rt->events);
         if (overrun)
                 chair_ctl_raise(rt->ctl, CHAIR_FAULT_LOOP_OVERRUN, &rt->out);
@@ -302,6 +304,7 @@ static void run_tick(struct chair_rt *rt, uint64_t t, bool overrun) {
                 bump(&rt->hal_errors, 1);
                 chair_ctl_raise(rt->ctl, CHAIR_FAULT_HAL_IO, &rt->out);
         }
+        rt->fed_ns = chair_now_ns();
 
         for (size_t i = 0; i < n_ev && i < CHAIR_MAX_EVENTS_PER_TICK; i++) {
                 struct chair_rt_note note = { .kind = CHAIR_RT_NOTE_EVENT, .ev = rt->events[i] };
@@ -318,15 +321,19 @@ static void run_tick(struct chair_rt *rt, uint64_t t, bool overrun) {
 }
 
 static void sleep_ns(uint64_t ns) {
-        struct timespec ts = ts_of(ns);
+        struct timespec ts = chair_timespec_of(ns);
         while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
                 ;
 }
 
 static void shutdown_outputs(struct chair_rt *rt) {
-        chair_ctl_shutdown(rt->ctl, &rt->out);
+        size_t n_ev = chair_ctl_shutdown(rt->ctl, &rt->out, rt->events);
         if (chair_hal_write(rt->hal, &rt->out) < 0)
                 bump(&rt->hal_errors, 1);
+        for (size_t i = 0; i < n_ev; i++) {
+                struct chair_rt_note note = { .kind = CHAIR_RT_NOTE_EVENT, .ev = rt->events[i] };
+                push_note(rt, &note);
+        }
         publish_status(rt);
         wake_owner(rt);
 }
@@ -337,14 +344,15 @@ static void *thread_main(void *userdata) {
         set_scheduling(rt);
         prefault_stack();
 
-        uint64_t next = now_ns() + rt->period_ns;
+        uint64_t next = chair_now_ns() + rt->period_ns;
         rt->t0_ns = next;
+        rt->fed_ns = next;   /* nothing is stale before the first tick */
         uint32_t in_row = 0;
 
         sem_post(&rt->started);
 
         for (;;) {
-                struct timespec ts = ts_of(next);
+                struct timespec ts = chair_timespec_of(next);
                 while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
                         ;
 
@@ -356,32 +364,44 @@ static void *thread_main(void *userdata) {
                 if (atomic_load_explicit(&rt->stop, memory_order_acquire))
                         break;
 
-                uint64_t t = now_ns();
+                uint64_t t = chair_now_ns();
                 uint64_t late = t > next ? t - next : 0;
                 chair_hist_record(rt->latency, (uint32_t) (late / 1000 > UINT32_MAX ? UINT32_MAX : late / 1000));
 
                 /* Woke a whole period (or more) late: those periods are gone.  Skip
                  * them rather than running a burst of catch-up ticks (cyclictest
                  * does the same), and count them. */
-                bool overrun = false;
                 if (late >= rt->period_ns) {
                         uint64_t k = late / rt->period_ns;
                         bump(&rt->missed, k);
+                        bump(&rt->late_ticks, 1);
                         next += k * rt->period_ns;
                         in_row = in_row + k > UINT32_MAX ? UINT32_MAX : in_row + (uint32_t) k;
                         if (in_row > atomic_load_explicit(&rt->max_missed_in_row, memory_order_relaxed))
                                 atomic_store_explicit(&rt->max_missed_in_row, in_row, memory_order_relaxed);
-                        if (rt->o.max_missed_ticks > 0 && in_row >= rt->o.max_missed_ticks) {
-                                overrun = true;
-                                bump(&rt->overruns, 1);
-                                in_row = 0;
-                        }
                 } else
                         in_row = 0;
+                uint32_t late_us = late / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t) (late / 1000);
+                if (late_us > atomic_load_explicit(&rt->max_late_us, memory_order_relaxed))
+                        atomic_store_explicit(&rt->max_late_us, late_us, memory_order_relaxed);
+
+                /* loop_overrun by time, not by count (design C2): only when the
+                 * outputs went without a write for longer than max_stall_ms, which
+                 * is also when the output dead-man has already made them safe.
+                 * Late ticks that stay inside it are counted and nothing more. */
+                bool overrun = false;
+                uint64_t stale = t > rt->fed_ns ? t - rt->fed_ns : 0;
+                uint32_t stale_us = stale / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t) (stale / 1000);
+                if (stale_us > atomic_load_explicit(&rt->max_stale_us, memory_order_relaxed))
+                        atomic_store_explicit(&rt->max_stale_us, stale_us, memory_order_relaxed);
+                if (rt->stall_ns > 0 && stale > rt->stall_ns) {
+                        overrun = true;
+                        bump(&rt->overruns, 1);
+                }
 
                 run_tick(rt, t, overrun);
 
-                uint64_t work_us = (now_ns() - t) / 1000;
+                uint64_t work_us = (chair_now_ns() - t) / 1000;
                 if (work_us > atomic_load_explicit(&rt->max_work_us, memory_order_relaxed))
                         atomic_store_explicit(&rt->max_work_us,
                                               work_us > UINT32_MAX ? UINT32_MAX : (uint32_t) work_us,
@@ -500,6 +520,10 @@ void chair_rt_stats(const struct chair_rt *rt, struct chair_rt_stats *s) {
                 .notes_dropped = atomic_load_explicit(&rt->notes_dropped, memory_order_relaxed),
                 .hal_errors = atomic_load_explicit(&rt->hal_errors, memory_order_relaxed),
                 .max_missed_in_row = atomic_load_explicit(&rt->max_missed_in_row, memory_order_relaxed),
+                .late_ticks = atomic_load_explicit(&rt->late_ticks, memory_order_relaxed),
+                .max_late_us = atomic_load_explicit(&rt->max_late_us, memory_order_relaxed),
+                .max_stale_us = atomic_load_explicit(&rt->max_stale_us, memory_order_relaxed),
+                .output_cuts = atomic_load_explicit(&rt->output_cuts, memory_order_relaxed),
                 .max_work_us = atomic_load_explicit(&rt->max_work_us, memory_order_relaxed),
         };
 }

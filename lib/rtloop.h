@@ -10,9 +10,11 @@
  *   push the step's events into the note ring, publish a status snapshot,
  *   and wake the owner's eventfd when there is something to look at.
  * A wake-up later than a whole period skips the periods already past and counts
- * them as missed; max_missed_ticks missed in a row raise CHAIR_FAULT_LOOP_OVERRUN
- * (outputs safe at once).  Each tick's wake-up latency goes into a 1 µs
- * histogram.
+ * them as missed.  CHAIR_FAULT_LOOP_OVERRUN (outputs safe at once) is raised
+ * only when the outputs went unwritten for longer than control.max_stall_ms
+ * (design C2): the output dead-man below has made them safe by then.  Outputs
+ * the dead-man cut for their on-time raise CHAIR_FAULT_OUTPUT_TIMEOUT.  Each
+ * tick's wake-up latency goes into a 1 µs histogram.
  *
  * After chair_rt_start() returns, the thread never allocates, locks, logs or
  * blocks (other than its clock_nanosleep() and an eventfd write, which does not
@@ -76,7 +78,7 @@ struct chair_rt_options {
         uint32_t rate_hz;          /* 1..100000 */
         int rt_priority;           /* 0 = SCHED_OTHER, 1..99 = SCHED_FIFO */
         int cpu;                   /* pin to this CPU, -1 = no pinning */
-        uint32_t max_missed_ticks; /* 0 = never raise loop_overrun */
+        uint32_t max_stall_ms;     /* outputs stale longer = loop_overrun; 0 = never */
         double time_scale;         /* sim only: virtual seconds per wall second (1 = real time) */
         bool lock_memory;          /* mlockall(MCL_CURRENT|MCL_FUTURE) at start */
         int wake_fd;               /* eventfd written when notes or status are new; -1 = none */
@@ -108,7 +110,11 @@ struct chair_rt_stats {
         uint32_t rate_hz;
         uint64_t ticks;            /* ticks run */
         uint64_t missed;           /* periods skipped because the thread woke too late */
-        uint64_t overruns;         /* times max_missed_ticks in a row raised loop_overrun */
+        uint64_t overruns;         /* times stale outputs (> max_stall_ms) raised loop_overrun */
+        uint64_t late_ticks;       /* ticks that woke a whole period or more late */
+        uint32_t max_late_us;      /* the latest any tick woke */
+        uint32_t max_stale_us;     /* the longest the outputs went without a write */
+        uint64_t output_cuts;      /* outputs the dead-man cut for their on-time */
         uint64_t notes_dropped;    /* note ring was full */
         uint64_t hal_errors;       /* failed chair_hal_read/write calls */
         uint32_t max_missed_in_row;

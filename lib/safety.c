@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "clamp.h"
 #include "config.h"
 #include "safety.h"
 
@@ -26,46 +27,6 @@
 #define MOTOR_STALL_EPS         0.002f
 #define MOTOR_STALL_MIN_S       1.0
 #define DEPTH_END               0.005f  /* depth reads at or under this: fully in */
-
-struct fault_info {
-        const char *code;
-        const char *message;
-};
-
-static const struct fault_info faults[_CHAIR_FAULT_COUNT] = {
-        [CHAIR_FAULT_ESTOP] = { "estop", "stop button pressed" },
-        [CHAIR_FAULT_HEATER_SENSOR] = { "heater_sensor", "heater temperature sensor open, shorted or implausible; heat disabled" },
-        [CHAIR_FAULT_HEATER_OVERTEMP] = { "heater_overtemp", "heater above its temperature limit; heat disabled" },
-        [CHAIR_FAULT_ROLLER_STALL] = { "roller_stall", "roller carriage driven but not moving (no encoder pulses)" },
-        [CHAIR_FAULT_TRAVEL_TIMEOUT] = { "travel_timeout", "a motor did not reach its end position in time" },
-        [CHAIR_FAULT_ENCODER_FAULT] = { "encoder_fault", "encoder pulses while the carriage is not driven" },
-        [CHAIR_FAULT_PINCH] = { "pinch", "obstacle under the chair while reclining; motion stopped" },
-        [CHAIR_FAULT_OVERPRESSURE] = { "overpressure", "airbag pressure above its limit" },
-        [CHAIR_FAULT_LOOP_OVERRUN] = { "loop_overrun", "control loop missed too many deadlines" },
-        [CHAIR_FAULT_NOT_OCCUPIED] = { "not_occupied", "seat not occupied" },
-        [CHAIR_FAULT_OBSTACLE] = { "obstacle", "obstacle under the chair" },
-        [CHAIR_FAULT_HAL_IO] = { "hal_io", "hardware input/output failed" },
-        [CHAIR_FAULT_MOTOR_STALL] = { "motor_stall", "roller depth, backrest or legrest motor driven but its position does not change" },
-};
-
-const char *chair_fault_code(enum chair_fault f) {
-        return (unsigned) f < _CHAIR_FAULT_COUNT ? faults[f].code : "unknown";
-}
-
-const char *chair_fault_message(enum chair_fault f) {
-        return (unsigned) f < _CHAIR_FAULT_COUNT ? faults[f].message : "unknown fault";
-}
-
-int chair_fault_from_code(const char *s) {
-        for (int i = 0; s && i < _CHAIR_FAULT_COUNT; i++)
-                if (strcmp(s, faults[i].code) == 0)
-                        return i;
-        return -EINVAL;
-}
-
-bool chair_fault_is_stopping(enum chair_fault f) {
-        return (unsigned) f < _CHAIR_FAULT_COUNT && (CHAIR_FAULTS_STOPPING & (1u << f));
-}
 
 #define BIT(f) (1u << (f))
 
@@ -258,7 +219,6 @@ static bool cause_present(const struct chair_safety *s, const struct chair_confi
                 return heater_monitored(cfg) &&
                        (heater_reading_bad(in) || in->heater_c > cfg->safety.heater_max_c - OVERTEMP_CLEAR_BELOW_C);
         case CHAIR_FAULT_PINCH:
-        case CHAIR_FAULT_OBSTACLE:
                 return in->obstacle;
         case CHAIR_FAULT_ENCODER_FAULT:
                 /* Observable while undriven: the pulses must have stopped. */
@@ -295,10 +255,6 @@ uint32_t chair_safety_clear(struct chair_safety *s, const struct chair_config *c
         return s->latched;
 }
 
-static float clampf(float v, float lo, float hi) {
-        return v < lo ? lo : v > hi ? hi : v;
-}
-
 void chair_safety_enforce(const struct chair_safety *s, const struct chair_config *cfg,
                           const struct chair_inputs *in, bool force_safe, struct chair_outputs *out) {
         float *v = out->v;
@@ -322,7 +278,7 @@ void chair_safety_enforce(const struct chair_safety *s, const struct chair_confi
                 if (kind == CHAIR_ACT_KIND_SWITCH)
                         x = x >= 0.5f ? 1.0f : 0.0f;
                 else
-                        x = clampf(x, kind == CHAIR_ACT_KIND_BIDIR ? -oc->max : 0.0f, oc->max);
+                        x = chair_clampf(x, kind == CHAIR_ACT_KIND_BIDIR ? -oc->max : 0.0f, oc->max);
                 v[a] = x;
         }
 

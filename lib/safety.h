@@ -17,7 +17,6 @@
 struct chair_config;
 
 struct chair_safety {
-        uint32_t active;           /* faults whose cause is present now */
         uint32_t latched;          /* faults reported and not yet cleared */
         uint32_t raised;           /* faults raised this tick (caller emits events) */
 

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "selftest.h"
+#include "strtab.h"
 
 /* Figures of the test, with the reason for each (see selftest.h for the plan). */
 #define SETTLE_S               0.3     /* motors coast to a stop (carriage tau 50 ms) between parts */
@@ -73,17 +74,9 @@ static const char *const reason_messages[_CHAIR_ST_REASON_COUNT] = {
         [CHAIR_ST_ABORT_STOPPED] = "aborted: stopped",
 };
 
-const char *chair_st_part_name(enum chair_st_part p) {
-        return (unsigned) p < _CHAIR_ST_PART_COUNT ? part_names[p] : "unknown";
-}
-
-const char *chair_st_result_name(enum chair_st_result r) {
-        return (unsigned) r <= CHAIR_ST_NOT_CHECKED ? result_names[r] : "unknown";
-}
-
-const char *chair_st_reason_message(enum chair_st_reason r) {
-        return (unsigned) r < _CHAIR_ST_REASON_COUNT ? reason_messages[r] : "unknown";
-}
+CHAIR_DEFINE_NAME(chair_st_part_name, enum chair_st_part, part_names, "unknown")
+CHAIR_DEFINE_NAME(chair_st_result_name, enum chair_st_result, result_names, "unknown")
+CHAIR_DEFINE_NAME(chair_st_reason_message, enum chair_st_reason, reason_messages, "unknown")
 
 /* The actuator a part drives (airbags: their valve). */
 static enum chair_actuator part_actuator(enum chair_st_part p) {

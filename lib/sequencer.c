@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "clamp.h"
 #include "config.h"
 #include "sequencer.h"
 
@@ -29,10 +30,6 @@ static const float recline_pos[_CHAIR_RECLINE_COUNT][2] = {
         [CHAIR_RECLINE_RELAX] = { 0.45f, 0.40f },
         [CHAIR_RECLINE_ZERO_GRAVITY] = { 0.80f, 0.70f },
 };
-
-static float clampf(float v, float lo, float hi) {
-        return v < lo ? lo : v > hi ? hi : v;
-}
 
 static float approach(float v, float target, float max_step) {
         if (v < target)
@@ -74,15 +71,15 @@ void chair_seq_start(struct chair_seq *s, const struct chair_config *cfg, const 
         s->speed = speed;
         s->heat = heat;
         s->focus = focus;
-        s->live_intensity = clampf(p->steps[0].intensity + (intensity - 3), 1, 5);
-        s->live_speed = clampf(p->steps[0].speed + (speed - 3), 1, 5);
+        s->live_intensity = chair_clampf(p->steps[0].intensity + (intensity - 3), 1, 5);
+        s->live_speed = chair_clampf(p->steps[0].speed + (speed - 3), 1, 5);
         s->scanned = false;
         s->phase = has_output(cfg, CHAIR_ACT_CARRIAGE) && cfg->hardware.inputs.carriage_home.set
                 ? CHAIR_SEQ_HOMING : CHAIR_SEQ_RETRACT;
 }
 
 static void finish_scan(struct chair_seq *s, const struct chair_config *cfg, float shoulder_mm) {
-        chair_body_from_shoulder(&cfg->hardware.geometry, clampf(shoulder_mm, 0, cfg->hardware.geometry.track_mm),
+        chair_body_from_shoulder(&cfg->hardware.geometry, chair_clampf(shoulder_mm, 0, cfg->hardware.geometry.track_mm),
                                  &s->body);
         s->scanned = true;
 }
@@ -110,6 +107,46 @@ static void plan_steps(struct chair_seq *s) {
 static void enter(struct chair_seq *s, enum chair_seq_phase p) {
         s->phase = p;
         s->phase_t_s = 0;
+}
+
+void chair_seq_start_scanned(struct chair_seq *s) {
+        s->scanned = true;
+        enter(s, CHAIR_SEQ_RUNNING);
+        plan_steps(s);
+}
+
+static bool steps_planned(const struct chair_seq *s) {
+        return s->phase == CHAIR_SEQ_RUNNING || (s->phase == CHAIR_SEQ_PAUSED && s->resume_phase == CHAIR_SEQ_RUNNING);
+}
+
+void chair_seq_extend(struct chair_seq *s, uint32_t add_s) {
+        s->planned_s += add_s;
+        if (!steps_planned(s))
+                return;         /* plan_steps() will lay the steps out over the new length */
+        size_t last = s->prog->n_steps - 1;
+        double end = s->step_end_s[last], rem = end - s->run_s;
+        if (rem > 0) {
+                double k = (rem + add_s) / rem;
+                for (size_t i = s->step; i < last; i++)
+                        s->step_end_s[i] = s->run_s + (s->step_end_s[i] - s->run_s) * k;
+        }
+        s->step_end_s[last] = end + add_s;
+}
+
+void chair_seq_skip(struct chair_seq *s) {
+        if (!steps_planned(s) || s->step + 1u >= s->prog->n_steps)
+                return;
+        size_t last = s->prog->n_steps - 1;
+        double end = s->step_end_s[last], total = 0, t = s->run_s;
+        for (size_t i = s->step + 1u; i <= last; i++)
+                total += s->prog->steps[i].duration_s;
+        for (size_t i = s->step + 1u; i < last; i++) {
+                t += total > 0 ? (end - s->run_s) * s->prog->steps[i].duration_s / total : 0;
+                s->step_end_s[i] = t;
+        }
+        s->step_end_s[last] = end;
+        /* the tick's step loop moves on at the next tick of running time */
+        s->step_end_s[s->step] = s->run_s;
 }
 
 static void step_zone(const struct chair_seq *s, const struct chair_config *cfg, const struct chair_step *st,
@@ -143,8 +180,8 @@ static void step_zone(const struct chair_seq *s, const struct chair_config *cfg,
                 lo -= hi - track;
                 hi = track;
         }
-        z->from_mm = clampf(lo, 0, track);
-        z->to_mm = clampf(hi, 0, track);
+        z->from_mm = chair_clampf(lo, 0, track);
+        z->to_mm = chair_clampf(hi, 0, track);
 }
 
 static void blend(struct chair_setpoint *sp, const struct chair_setpoint *prev, float a) {
@@ -164,15 +201,15 @@ static void recline_targets(const struct chair_seq *s, const struct chair_config
         if (r == CHAIR_RECLINE_KEEP)
                 return;
         if (has_output(cfg, CHAIR_ACT_BACKREST))
-                out->backrest = clampf(recline_pos[r][0] + offset, 0, 1);
+                out->backrest = chair_clampf(recline_pos[r][0] + offset, 0, 1);
         if (has_output(cfg, CHAIR_ACT_LEGREST))
                 out->legrest = recline_pos[r][1];
 }
 
 static void run_step(struct chair_seq *s, const struct chair_config *cfg, double dt, struct chair_seq_out *out) {
         const struct chair_step *st = &s->prog->steps[s->step];
-        float want_i = clampf(st->intensity + (s->intensity - 3), 1, 5);
-        float want_s = clampf(st->speed + (s->speed - 3), 1, 5);
+        float want_i = chair_clampf(st->intensity + (s->intensity - 3), 1, 5);
+        float want_s = chair_clampf(st->speed + (s->speed - 3), 1, 5);
         struct chair_zone z;
 
         s->live_intensity = approach(s->live_intensity, want_i, LIVE_RATE_PER_S * (float) dt);

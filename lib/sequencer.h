@@ -90,6 +90,17 @@ void chair_seq_start(struct chair_seq *s, const struct chair_config *cfg, const 
                      int16_t index, uint32_t minutes, uint8_t intensity, uint8_t speed, bool heat,
                      int8_t focus);
 
+/* Right after chair_seq_start(): keep the body scanned by the session that ran
+ * before (a program switch, design C3) and begin the program's first step now. */
+void chair_seq_start_scanned(struct chair_seq *s);
+/* More time: planned_s grows by add_s and the steps still to come stretch to
+ * fill it.  The cap (rule 3) is the caller's. */
+void chair_seq_extend(struct chair_seq *s, uint32_t add_s);
+/* End the current step now; the steps after it share the time left.  The
+ * caller handles the last step (there is no next one).  While paused it takes
+ * effect on resume. */
+void chair_seq_skip(struct chair_seq *s);
+
 /* Advance by dt seconds with the current inputs and estimated carriage position;
  * fills out.  Returns true when the session has finished (ending phase done). */
 bool chair_seq_tick(struct chair_seq *s, const struct chair_config *cfg, const struct chair_inputs *in,

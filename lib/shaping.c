@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "clamp.h"
 #include "config.h"
 #include "shaping.h"
 
@@ -28,14 +29,10 @@
 #define BAG_OVERSHOOT_KPA  2.0f    /* vent briefly when this far over target */
 #define PUMP_DUTY          0.9f
 
-static float clampf(float v, float lo, float hi) {
-        return v < lo ? lo : v > hi ? hi : v;
-}
-
 static float p_loop(float err, float gain, float max, float deadband) {
         if (fabsf(err) < deadband)
                 return 0;
-        return clampf(err * gain, -max, max);
+        return chair_clampf(err * gain, -max, max);
 }
 
 /* A P loop that never drives weaker than min_v outside its deadband. */
@@ -78,7 +75,7 @@ static float heater_duty(struct chair_shaper *sh, const struct chair_config *cfg
         /* Anti-windup: integrate only while the output is not saturated the same way. */
         if ((duty < 1.0f || err < 0) && (duty > 0.0f || err > 0))
                 sh->heater_i += err * (float) dt;
-        return clampf(duty, 0, 1);
+        return chair_clampf(duty, 0, 1);
 }
 
 static void airbags(struct chair_shaper *sh, const struct chair_config *cfg, const struct chair_seq_out *so,
@@ -151,7 +148,7 @@ void chair_shaper_slew(struct chair_shaper *sh, double dt, struct chair_outputs 
                 int a = sh->slew_act[i];
                 float step = sh->slew_rate[i] * (float) dt;
                 float prev = sh->last.v[a];
-                out->v[a] = clampf(out->v[a], prev - step, prev + step);
+                out->v[a] = chair_clampf(out->v[a], prev - step, prev + step);
         }
 }
 

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "body.h"
 #include "command.h"
 #include "config.h"
 #include "program.h"
@@ -38,7 +39,7 @@ static void trace_header(FILE *f) {
                 fprintf(f, ",kpa.%s", chair_airbag_name(b));
         for (int a = 0; a < _CHAIR_ACT_COUNT; a++)
                 fprintf(f, ",out.%s", chair_actuator_name(a));
-        fputc('\n', f);
+        fputs(",intensity,speed,heat_target_c\n", f);
 }
 
 static void trace_row(FILE *f, const struct chair_config *cfg, double t, const struct chair_status *st) {
@@ -50,7 +51,7 @@ static void trace_row(FILE *f, const struct chair_config *cfg, double t, const s
                 fprintf(f, ",%.2f", (double) st->in.pressure_kpa[b]);
         for (int a = 0; a < _CHAIR_ACT_COUNT; a++)
                 fprintf(f, ",%.3f", cfg->hardware.outputs[a].present ? (double) st->out.v[a] : 0.0);
-        fputc('\n', f);
+        fprintf(f, ",%u,%u,%.1f\n", st->intensity, st->speed, (double) st->heat_target_c);
 }
 
 static void live_line(FILE *f, const struct chair_programs *progs, const struct chair_status *st) {
@@ -166,7 +167,10 @@ int chair_simrun(const struct chair_config *cfg_in, const struct chair_programs 
                         n_cmds++;
                         started = true;
                 }
-                while (next_inj < o->n_injects && inj[next_inj]->at_s <= t + 1e-12) {
+                /* A tick takes CHAIR_MAX_CMDS_PER_TICK commands; more at the same
+                 * instant wait for the next tick, as in the daemon's ring. */
+                while (next_inj < o->n_injects && inj[next_inj]->at_s <= t + 1e-12 &&
+                       !(inj[next_inj]->is_command && n_cmds >= CHAIR_MAX_CMDS_PER_TICK)) {
                         const struct chair_inject *x = inj[next_inj++];
                         if (x->is_command) {
                                 char id[CHAIR_CMD_ID_MAX], msg[256];
@@ -180,8 +184,7 @@ int chair_simrun(const struct chair_config *cfg_in, const struct chair_programs 
                                         goto out;
                                 }
                                 c.token = (uint32_t) next_inj;
-                                if (n_cmds < CHAIR_MAX_EVENTS_PER_TICK / 2)
-                                        cmds[n_cmds++] = c;
+                                cmds[n_cmds++] = c;
                         } else {
                                 chair_hal_sim_apply(hal, &x->change);
                                 if (x->change.key == CHAIR_SIM_ESTOP && x->change.b && !trigger_pending) {
@@ -192,6 +195,8 @@ int chair_simrun(const struct chair_config *cfg_in, const struct chair_programs 
                 }
 
                 chair_hal_read(hal, now, &in);
+                if (chair_hal_take_cut(hal))
+                        chair_ctl_raise(ctl, CHAIR_FAULT_OUTPUT_TIMEOUT, &out);
                 size_t n_ev = chair_ctl_step(ctl, now, &in, cmds, n_cmds, &out, ev);
                 chair_hal_write(hal, &out);
                 chair_ctl_status(ctl, &st);
@@ -246,8 +251,12 @@ int chair_simrun(const struct chair_config *cfg_in, const struct chair_programs 
                         r->safe_reactions++;
                         trigger_pending = false;
                 }
-                if (st.shoulder_mm > 0)
+                if (st.shoulder_mm > 0 && st.shoulder_mm != r->shoulder_mm) {
                         r->shoulder_mm = st.shoulder_mm;
+                        struct chair_body body;
+                        chair_body_from_shoulder(&cfg.hardware.geometry, st.shoulder_mm, &body);
+                        memcpy(r->landmark_mm, body.landmark_mm, sizeof(r->landmark_mm));
+                }
                 r->carriage_min_mm = fminf(r->carriage_min_mm, truth.carriage_mm);
                 r->carriage_max_mm = fmaxf(r->carriage_max_mm, truth.carriage_mm);
                 r->max_heater_c = fmaxf(r->max_heater_c, truth.heater_c);
@@ -336,6 +345,10 @@ void chair_simrun_print_json(const struct chair_simrun_result *r, const char *pr
         json_object_object_add(o, "max_safe_reaction_ticks", json_object_new_int64(r->max_safe_reaction_ticks));
         json_object_object_add(o, "safe_reactions", json_object_new_int64(r->safe_reactions));
         json_object_object_add(o, "shoulder_mm", num(r->shoulder_mm, 1));
+        json_object *lm = json_object_new_object();
+        for (int l = 0; l < _CHAIR_LM_COUNT; l++)
+                json_object_object_add(lm, chair_landmark_name(l), num(r->landmark_mm[l], 1));
+        json_object_object_add(o, "landmarks_mm", lm);
         json_object_object_add(o, "commands_refused", json_object_new_int64(r->commands_refused));
         fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);

@@ -64,6 +64,9 @@ struct chair_simrun_result {
         uint32_t max_safe_reaction_ticks;  /* 0 = safe on the very tick that saw the trigger */
         uint32_t safe_reactions;           /* how many triggers were measured */
         float shoulder_mm;
+        /* carriage mm of each spinal landmark (enum chair_landmark) for the
+         * scanned shoulder line, as the programs' zones resolve them; 0 before a scan */
+        float landmark_mm[_CHAIR_LM_COUNT];
         double session_s;                  /* massage time of the session */
         uint32_t commands_refused;
 };

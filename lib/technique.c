@@ -38,7 +38,8 @@
  * (at 1e5 s a float still resolves 8 ms) and avoids inf - inf = NaN. */
 #define T_MAX_S 100000.0f
 
-static float clampf(float v, float lo, float hi) {
+/* Not chair_clampf(): a setpoint generator maps NaN to the gentle end. */
+static float clamp_nan_lo(float v, float lo, float hi) {
         /* Written so that NaN maps to lo. */
         if (!(v > lo))
                 return lo;
@@ -47,7 +48,7 @@ static float clampf(float v, float lo, float hi) {
 
 /* 0..1 from a 1..5 knob; fractional values (intensity ramps) interpolate. */
 static float knob01(float v) {
-        return (clampf(v, 1.0f, 5.0f) - 1.0f) * 0.25f;
+        return (clamp_nan_lo(v, 1.0f, 5.0f) - 1.0f) * 0.25f;
 }
 
 static float lerpf(float a, float b, float u) {
@@ -57,7 +58,7 @@ static float lerpf(float a, float b, float u) {
 /* Smoothstep 0..1: zero slope at both ends, peak slope 1.5.  Cheaper than a
  * raised cosine and just as gentle for the motors. */
 static float ease(float u) {
-        u = clampf(u, 0.0f, 1.0f);
+        u = clamp_nan_lo(u, 0.0f, 1.0f);
         return u * u * (3.0f - 2.0f * u);
 }
 
@@ -128,7 +129,7 @@ static float walk_points(const struct chair_zone *z, float pitch_mm, float cycle
 static float alternate(float magnitude, float period_s, float t) {
         float s = 2.5f * sinf(6.2831853f * fracf(t / period_s));
 
-        return magnitude * clampf(s, -1.0f, 1.0f);
+        return magnitude * clamp_nan_lo(s, -1.0f, 1.0f);
 }
 
 void chair_technique_eval(enum chair_technique tech, const struct chair_zone *zone,
@@ -151,8 +152,8 @@ void chair_technique_eval(enum chair_technique tech, const struct chair_zone *zo
 
         k = knob01(intensity);
         rate = 0.6f + 0.8f * knob01(speed);
-        t = clampf(t_s, 0.0f, T_MAX_S);
-        cap = clampf(max_kpa, 0.0f, INFINITY);
+        t = clamp_nan_lo(t_s, 0.0f, T_MAX_S);
+        cap = clamp_nan_lo(max_kpa, 0.0f, INFINITY);
 
         *sp = (struct chair_setpoint) {
                 .carriage_mm = z.from_mm + (z.to_mm - z.from_mm) * 0.5f,
@@ -338,11 +339,11 @@ void chair_technique_eval(enum chair_technique tech, const struct chair_zone *zo
 
         /* Final guard for the documented ranges.  Cheap, and it makes the range
          * contract hold even for inputs the callers are not supposed to pass. */
-        sp->carriage_mm = clampf(sp->carriage_mm, z.from_mm, z.to_mm);
-        sp->depth = clampf(sp->depth, 0.0f, 1.0f);
-        sp->knead = clampf(sp->knead, -1.0f, 1.0f);
-        sp->tap = clampf(sp->tap, 0.0f, 1.0f);
-        sp->recline_offset = clampf(sp->recline_offset, -0.2f, 0.2f);
+        sp->carriage_mm = clamp_nan_lo(sp->carriage_mm, z.from_mm, z.to_mm);
+        sp->depth = clamp_nan_lo(sp->depth, 0.0f, 1.0f);
+        sp->knead = clamp_nan_lo(sp->knead, -1.0f, 1.0f);
+        sp->tap = clamp_nan_lo(sp->tap, 0.0f, 1.0f);
+        sp->recline_offset = clamp_nan_lo(sp->recline_offset, -0.2f, 0.2f);
         for (int b = 0; b < _CHAIR_BAG_COUNT; b++)
-                sp->bag_kpa[b] = clampf(sp->bag_kpa[b], 0.0f, cap);
+                sp->bag_kpa[b] = clamp_nan_lo(sp->bag_kpa[b], 0.0f, cap);
 }

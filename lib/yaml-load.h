@@ -18,12 +18,42 @@
 struct chair_errors;
 struct chair_yaml_pos;
 
+/* Range tables: one row per numeric key. */
+enum chair_yaml_num {
+        CHAIR_YAML_U8,
+        CHAIR_YAML_U16,
+        CHAIR_YAML_U32,
+        CHAIR_YAML_I32,
+        CHAIR_YAML_FLOAT,
+};
+
+struct chair_yaml_range {
+        const char *key;           /* relative to the base path */
+        enum chair_yaml_num type;
+        size_t offset;             /* relative to the base struct */
+        double min, max;
+};
+
+/*
+ * The rows of T apply under BASE: a path, where "*" stands for any one
+ * component ("hardware.outputs.*", "steps[*]").
+ */
+struct chair_yaml_ranges {
+        const char *base;
+        const struct chair_yaml_range *t;
+        size_t n;
+};
+
 /*
  * Load DATA (LEN bytes, FILE names it in errors) according to SCHEMA (a
  * mapping value with CYAML_FLAG_POINTER).  Every unknown key is reported,
- * each at its own position, and the document is still loaded; a value libcyaml
- * rejects (wrong type, bad enum value, missing required key) stops the load and
- * is reported once.
+ * each at its own position, and the document is still loaded.  Every value is
+ * checked before libcyaml sees it, each problem reported at its key: a wrong
+ * type, a number that is not strictly an integer (or a finite number) where
+ * one is expected, a number outside its row in RANGES (quoted as written,
+ * with the allowed range), an enum or flag value not in the list (with the
+ * list), a missing required key.  Then nothing is loaded.  A flag listed
+ * twice is a warning.
  *
  * Returns 0 when the data loaded and no error was found; -EINVAL when errors
  * were appended (then *ret is still set if libcyaml loaded the data, NULL
@@ -32,6 +62,7 @@ struct chair_yaml_pos;
  */
 int chair_yaml_load(const void *data, size_t len, const char *file,
                     const struct chair_yaml_pos *pos, const cyaml_schema_value_t *schema,
+                    const struct chair_yaml_ranges *ranges, size_t n_ranges,
                     struct chair_errors *errs, void **ret);
 
 /*
@@ -57,33 +88,19 @@ const cyaml_schema_value_t *chair_yaml_schema_at(const cyaml_schema_value_t *sch
 int chair_yaml_error(const char *file, const struct chair_yaml_pos *pos, struct chair_errors *errs,
                      const char *path, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Range tables: one row per numeric key. */
-enum chair_yaml_num {
-        CHAIR_YAML_U8,
-        CHAIR_YAML_U16,
-        CHAIR_YAML_U32,
-        CHAIR_YAML_I32,
-        CHAIR_YAML_FLOAT,
-};
-
-struct chair_yaml_range {
-        const char *key;           /* relative to the base path */
-        enum chair_yaml_num type;
-        size_t offset;             /* relative to the base struct */
-        double min, max;
-};
+/*
+ * The most bytes one config or program file may have (docs/config.md
+ * "Limits"): a real one is a few KiB.
+ */
+#define CHAIR_YAML_FILE_MAX (1024u * 1024)
 
 /*
- * Check every row whose key the document sets (defaults are valid by
- * construction) and report "out of range: V (allowed MIN..MAX)" at the key.
- * Returns 0, -EINVAL when an error was appended, or -ENOMEM.
+ * Read a whole regular file into a NUL-terminated buffer (*ret, caller frees).
+ * Never blocks on a FIFO or device: anything but a regular file is refused
+ * before it is read.  On failure an error naming PATH (at 0:0, "cannot
+ * read: ...") is appended to errs.  Returns 0, -EFBIG when it is larger than
+ * max bytes, -EINVAL when it is not a regular file, -ENOMEM, or another
+ * negative errno.
  */
-int chair_yaml_check_ranges(const char *file, const struct chair_yaml_pos *pos,
-                            struct chair_errors *errs, const char *base, const void *data,
-                            const struct chair_yaml_range *t, size_t n);
-
-/*
- * Read a whole file into a NUL-terminated buffer (*ret, caller frees).
- * Returns 0, -EFBIG when it is larger than max bytes, or another negative errno.
- */
-int chair_yaml_read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len);
+int chair_yaml_read_file(const char *path, size_t max, struct chair_errors *errs,
+                         uint8_t **ret, size_t *ret_len);

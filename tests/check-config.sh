@@ -13,11 +13,13 @@ fail=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-# expect_ok CONFIG
+# expect_ok CONFIG: exit 0, "configuration OK" last, nothing before it but warnings,
+# notes and the list of skipped programs
 expect_ok() {
         "$chaird" --check-config --config "$1" >"$out" 2>&1
         rc=$?
-        if [ $rc -ne 0 ] || [ "$(cat "$out")" != "configuration OK" ]; then
+        if [ $rc -ne 0 ] || [ "$(tail -n 1 "$out")" != "configuration OK" ] ||
+           sed '$d' "$out" | grep -v -e ': warning: ' -e ': note: ' -e '^[0-9]* program(s) skipped' | grep -q .; then
                 echo "FAIL: $1: rc=$rc, output:"; cat "$out"; fail=1
         fi
 }
@@ -41,6 +43,9 @@ expect_error() {
 }
 
 expect_ok "$src/config/chaird.yaml"
+# the shipped config says nothing but OK: no warning, no note
+[ "$("$chaird" --check-config --config "$src/config/chaird.yaml")" = "configuration OK" ] ||
+        { echo "FAIL: the shipped config is not warning-free"; fail=1; }
 expect_ok "$data/valid.yaml"
 # relative to the working directory; the config's own relative paths still work
 (cd "$data/programs" && "$chaird" --check-config --config ../valid.yaml | grep -qx "configuration OK") ||
@@ -62,6 +67,27 @@ expect_error "$data/multi.yaml" \
         "$data/bad-programs/too-many-steps.yaml:3:1: steps: needs 1 to 64 steps" \
         "$data/bad-programs/missing-id.yaml:1:1: id: missing required key"
 expect_error "$data/dup-programs.yaml" "$data/dup-programs/b.yaml:2:1: id: duplicate program id 'same'"
+
+# graceful fit: a chair without recline motors and airbags starts with the shipped
+# programs that fit; the rest are skipped, each with one located warning naming the part
+nra=$data/no-recline-no-airbags.yaml
+progs=$data/../../../config/programs
+expect_ok "$nra"
+for want in \
+        "$progs/circulation.yaml:24:5: steps[1].airbags: warning: program 'circulation' skipped: it needs pump" \
+        "$progs/sleep-wind-down.yaml:32:5: steps[3].technique: warning: program 'sleep-wind-down' skipped: it needs backrest" \
+        "$progs/lumbar-relief.yaml:18:5: steps[0].recline: note: program 'lumbar-relief' runs without backrest" \
+        "4 program(s) skipped, they need parts this chair lacks: circulation mobility posture sleep-wind-down"; do
+        grep -qF -- "$want" "$out" || { echo "FAIL: $nra: no line with '$want' in:"; cat "$out"; fail=1; }
+done
+# strict numbers in the config: every one in one pass, with the real range
+bad=$(mktemp)
+printf 'control:\n  rate_hz: 500abc\nsafety:\n  max_session_min: 30.5\n  heater_max_c: 1e308\n' >"$bad"
+expect_error "$bad" \
+        "$bad:2:3: control.rate_hz: invalid value '500abc': expected an integer in 50..5000" \
+        "$bad:4:3: safety.max_session_min: invalid value '30.5': expected an integer in 1..30" \
+        "$bad:5:3: safety.heater_max_c: out of range: 1e308 (allowed 30..50)"
+rm -f "$bad"
 
 # each error line has the documented shape
 "$chaird" --check-config --config "$data/multi.yaml" >"$out" 2>&1

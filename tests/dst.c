@@ -43,6 +43,10 @@ struct dst {
         struct chair_hal *hal;
         struct chair_ctl *ctl;
         uint64_t rng;
+        /* The owner API commands (design C3) draw from a stream of their own, so
+         * that the main stream (and what every seed did before they existed)
+         * keeps its draws. */
+        uint64_t rng_owner;
 
         uint64_t base_ns, now_ns, period_ns;
         double t, dt;                  /* harness time (s) of this tick; time since the last tick */
@@ -182,6 +186,10 @@ static void vary_config(struct dst *d) {
         c->safety.occupancy_required = chance(d, 0.9);
         c->control.max_missed_ticks = (uint32_t) irange(d, 2, 10);
         c->control.rate_hz = chance(d, 0.5) ? 250 : 500;
+        /* The RT loop judges overruns by time (max_stall_ms); the harness keeps its
+         * own count of missed periods, the same bound in ticks (and the same random
+         * draws, so pinned seeds keep their meaning). */
+        c->control.max_stall_ms = c->control.max_missed_ticks * 1000u / c->control.rate_hz;
         c->hardware.sim.seed = d->o->seed;
         c->hardware.sim.body_height_cm = (float) urange(d, 140, 200);
         c->hardware.sim.ambient_c = (float) urange(d, 15, 30);
@@ -412,6 +420,45 @@ static bool rand_json_cmd(struct dst *d, struct chair_cmd *c) {
         return c->action != CHAIR_ACTION_DIAG;
 }
 
+/* An owner API command (design C3): deltas, extend, skip, switch, lock, unlock. */
+static void owner_api_cmd(struct dst *d, struct chair_cmd *c) {
+        int k = irange(d, 0, 99);
+
+        if (k < 25) {
+                chair_cmd_init(c, CHAIR_ACTION_SET);
+                c->intensity_delta = (int8_t) (chance(d, 0.9) ? irange(d, -4, 4) : irange(d, -128, 127));
+                c->speed_delta = (int8_t) (chance(d, 0.5) ? 0 : irange(d, -4, 4));
+        } else if (k < 40) {
+                chair_cmd_init(c, CHAIR_ACTION_EXTEND);
+                c->minutes = (int16_t) (chance(d, 0.9) ? irange(d, 1, 30) : irange(d, -5, 99));
+        } else if (k < 55)
+                chair_cmd_init(c, CHAIR_ACTION_SKIP);
+        else if (k < 70) {
+                chair_cmd_init(c, CHAIR_ACTION_START);
+                c->program = (int16_t) irange(d, 0, (int) d->progs->n - 1);
+                c->switch_program = true;
+        } else if (k < 82)
+                chair_cmd_init(c, CHAIR_ACTION_LOCK);
+        else {
+                chair_cmd_init(c, CHAIR_ACTION_UNLOCK);
+                snprintf(c->pin, sizeof(c->pin), "%s", chance(d, 0.7) ? d->cfg.owner.pin : "1111");
+        }
+}
+
+/* The same with the owner API's own random stream. */
+static bool owner_api_draw(struct dst *d, struct chair_cmd *c, bool build) {
+        uint64_t keep = d->rng;
+        bool api;
+
+        d->rng = d->rng_owner;
+        api = chance(d, 0.15);
+        if (api && build)
+                owner_api_cmd(d, c);
+        d->rng_owner = d->rng;
+        d->rng = keep;
+        return api;
+}
+
 /* What an owner would likely do next: clear a fault, start, resume. */
 static void sensible_cmd(struct dst *d, struct chair_cmd *c) {
         if (d->st.faults_latched)
@@ -442,6 +489,7 @@ static void owner(struct dst *d) {
                         sensible_cmd(d, c);
                 else
                         rand_struct_cmd(d, c);
+                owner_api_draw(d, c, true);     /* may replace it (its own stream) */
                 c->token = (uint32_t) (d->tick * 4 + i + 1);
                 trace(d, "command %s (program %d minutes %d intensity %d heat %d recline %d)",
                       chair_action_name(c->action) ? chair_action_name(c->action) : "?", c->program, c->minutes,
@@ -504,7 +552,7 @@ static bool caused(const struct dst *d, enum chair_fault f) {
         case CHAIR_FAULT_LOOP_OVERRUN:
                 return d->overrun_pending;
         default:
-                return false;   /* not_occupied, obstacle, hal_io: the harness never causes them */
+                return false;   /* hal_io, output_timeout: the harness never causes them */
         }
 }
 
@@ -756,7 +804,9 @@ uint64_t dst_run(const struct chair_config *cfg, const struct chair_programs *pr
         d->progs = progs;
         d->st_out = &local;
         d->rng = o->seed * 0x2545f4914f6cdd1dULL + 0x5eed;
+        d->rng_owner = o->seed * 0x9e3779b97f4a7c15ULL + 0x0a11;
         vary_config(d);
+        d->cfg.owner.pin = (char *) "2468";     /* so that lock and unlock do something */
         if (chair_hal_sim_new(&d->cfg, &d->hal) < 0 || chair_ctl_new(&d->cfg, progs, &d->ctl) < 0)
                 abort();
 

@@ -85,12 +85,12 @@ steps:
 class Chair:
     """One chaird process with its own config, notify socket and log file."""
 
-    def __init__(self, name, args=(), scale=1, wrapper=(), watchdog_usec=None, start=True):
+    def __init__(self, name, args=(), scale=1, wrapper=(), watchdog_usec=None, start=True, config=None):
         self.dir = tempfile.mkdtemp(prefix="test-chaird-" + name + "-")
         os.mkdir(os.path.join(self.dir, "programs"))
         self.config = os.path.join(self.dir, "chaird.yaml")
         with open(self.config, "w") as f:
-            f.write(CONFIG.format(scale=scale))
+            f.write(config if config is not None else CONFIG.format(scale=scale))
         self.write_program("relax", PROGRAM.format(id="relax", name="Relax"))
         self.sock_path = os.path.join(self.dir, "notify")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -103,7 +103,10 @@ class Chair:
         env = dict(os.environ)
         for k in ("JOURNAL_STREAM", "WATCHDOG_PID", "WATCHDOG_USEC", "LISTEN_FDS"):
             env.pop(k, None)
-        env.update(NOTIFY_SOCKET=self.sock_path, CHAIRD_TEST_HOOKS="1", CHAIRD_TEST_DUMP=self.dump)
+        # Each chair its own state directory: one chaird per state directory.
+        self.state = os.path.join(self.dir, "state")
+        env.update(NOTIFY_SOCKET=self.sock_path, CHAIRD_TEST_HOOKS="1", CHAIRD_TEST_DUMP=self.dump,
+                   STATE_DIRECTORY=self.state)
         if watchdog_usec:
             env["WATCHDOG_USEC"] = str(watchdog_usec)
         self.log = open(self.log_path, "w")
@@ -222,9 +225,12 @@ def test_cli():
     os.unlink(os.path.join(c.dir, "programs", "broken.yaml"))
     r = subprocess.run([CHAIRD, "--safe-state", "--config", c.config], capture_output=True, text=True)
     check(r.returncode == 0, "--safe-state exit 0 (%s)" % (r.stderr.strip().split("\n")[-1]))
+    # A missing config: the hardware map saved at the last start, if any (exit 2), else exit 1.
+    empty = os.path.join(c.dir, "empty-state")
+    os.makedirs(empty, exist_ok=True)
     r = subprocess.run([CHAIRD, "--safe-state", "--config", os.path.join(c.dir, "nope.yaml")],
-                       capture_output=True, text=True)
-    check(r.returncode == 1, "--safe-state with a missing config exits 1")
+                       capture_output=True, text=True, env=dict(os.environ, STATE_DIRECTORY=empty))
+    check(r.returncode == 1, "--safe-state with a missing config and no saved map exits 1")
     r = subprocess.run([CHAIRD, "--config", c.config, "--run", "nope"], capture_output=True, text=True)
     check(r.returncode == 1 and "unknown program" in r.stderr, "--run with an unknown program exits 1")
     c.close()
@@ -325,6 +331,29 @@ def test_sighup():
         c.close()
 
 
+def test_sigterm_during_reload():
+    print("# SIGTERM while a reload reads a file that never ends")
+    c = Chair("reload-fifo", args=["--run", "relax"], scale=20)
+    try:
+        check(c.wait_for(lambda l: l == "READY=1") is not None, "READY=1 sent")
+        check(c.wait_for(lambda l: "relax" in l) is not None, "session running")
+        # A FIFO nobody writes: reading it blocks for ever (unless the loader
+        # refuses non-regular files, which is fine too: then it is quick).
+        os.mkfifo(os.path.join(c.dir, "programs", "zz.yaml"))
+        c.proc.send_signal(signal.SIGHUP)
+        check(c.wait_for(lambda l: l == "RELOADING=1") is not None, "RELOADING=1 on SIGHUP")
+        c.skip_seen()
+        # the main loop still runs: status updates keep coming while the worker is stuck
+        got = c.wait_for(lambda l: l.startswith("STATUS="), seconds=5)
+        check(got is not None, "the main loop goes on during the reload (%s)" % got)
+        rc, took = c.stop()
+        check(rc == 0, "exit 0 (rc %d)" % rc)
+        check(took < 2.0, "exited within 2 s of SIGTERM during the reload (%.2f s)" % took)
+        check(outputs_safe(c.dumped()), "outputs safe at exit")
+    finally:
+        c.close()
+
+
 def test_rt_fallback():
     print("# real-time fallback with RLIMIT_RTPRIO 0")
     prlimit = shutil.which("prlimit")
@@ -356,11 +385,100 @@ def test_rt_fallback():
     return True
 
 
+def test_single_instance():
+    print("# one chaird per chair")
+    c = Chair("single")
+    other = tempfile.mkdtemp(prefix="test-chaird-other-")
+    try:
+        check(c.wait_for(lambda l: l == "READY=1") is not None, "first chaird READY=1")
+        env = dict(os.environ)
+        for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
+            env.pop(k, None)
+        # the same config: same state directory, same chair on the same broker
+        env["STATE_DIRECTORY"] = c.state
+        r = subprocess.run([CHAIRD, "--config", c.config], env=env, capture_output=True, text=True, timeout=60)
+        names = "another chaird runs for this chair" in r.stderr and ("pid %d" % c.proc.pid) in r.stderr
+        check(r.returncode != 0 and names,
+              "a second chaird with the same state directory exits non-zero naming the first (rc %d: %s)"
+              % (r.returncode, r.stderr.strip().splitlines()[-1:]))
+        # another state directory, but the same chair id on the same broker
+        env["STATE_DIRECTORY"] = other
+        r = subprocess.run([CHAIRD, "--config", c.config], env=env, capture_output=True, text=True, timeout=60)
+        check(r.returncode != 0 and "another chaird runs for this chair" in r.stderr and "chair-daemon-test@" in r.stderr,
+              "a second chaird for the same chair id and broker exits non-zero (rc %d)" % r.returncode)
+        # the first is untouched: still running, still ticking, clean exit
+        check(c.proc.poll() is None, "the first chaird still runs")
+        c.skip_seen()
+        c.poll_messages(0.3)
+        rc, took = c.stop()
+        check(rc == 0, "the first chaird exits 0 on SIGTERM (rc %d)" % rc)
+        check(int(c.dumped().get("ticks", "0")) > 0, "the first chaird's loop ticked throughout")
+        # and once it is gone, a new one may start (the kernel dropped its locks)
+        env["STATE_DIRECTORY"] = c.state
+        p = subprocess.Popen([CHAIRD, "--config", c.config], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        time.sleep(1.0)
+        alive = p.poll() is None
+        p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate(timeout=30)
+        check(alive and p.returncode == 0, "after it exits, a new chaird starts (rc %s)" % p.returncode)
+    finally:
+        c.close()
+        shutil.rmtree(other, ignore_errors=True)
+
+
+def test_safe_state_saved_map():
+    print("# --safe-state from a broken config: the hardware map saved at the last start")
+    c = Chair("safemap")     # its own STATE_DIRECTORY (Chair.state)
+    state = c.state
+    try:
+        check(c.wait_for(lambda l: l == "READY=1") is not None, "READY=1 sent")
+        saved = os.path.join(state, "hardware-map.yaml")
+        check(os.path.exists(saved), "the daemon saved its hardware map at start")
+        rc, took = c.stop()
+        check(rc == 0, "exit 0 (rc %d)" % rc)
+        env = dict(os.environ, STATE_DIRECTORY=state)
+        with open(c.config, "a") as f:
+            f.write("mqtt: { colour: red }\n")
+        r = subprocess.run([CHAIRD, "--safe-state", "--config", c.config], capture_output=True, text=True, env=env)
+        check(r.returncode == 0 and "mqtt.colour" in r.stderr,
+              "an unknown mqtt key: reported, ignored, exit 0 (%d)" % r.returncode)
+        with open(c.config, "a") as f:
+            f.write("hardware: [\n")
+        r = subprocess.run([CHAIRD, "--safe-state", "--config", c.config], capture_output=True, text=True, env=env)
+        check(r.returncode == 2 and "saved hardware map" in r.stderr,
+              "a config that does not parse: the saved map, exit 2 (%d)" % r.returncode)
+    finally:
+        c.close()
+
+
+def test_graceful_fit():
+    print("# a chair without recline and airbags starts with the shipped programs that fit")
+    shipped = os.path.join(os.environ["CHAIRD_SOURCE_ROOT"], "config", "programs")
+    config = CONFIG.format(scale=1).replace("    pump: {}\n", "").replace("    valve-lumbar-left: {}\n", "")
+    config = config.replace("programs: [programs]", "programs: [%s]" % shipped)
+    c = Chair("fit", config=config)
+    try:
+        check(c.wait_for(lambda l: l == "READY=1") is not None, "READY=1 sent")
+        out = c.output()
+        check("program 'posture' skipped: it needs pump" in out, "a skipped program is named with its part")
+        check("4 programs" not in out and "3 programs" in out, "started with the 3 programs that fit")
+        rc, took = c.stop()
+        check(rc == 0, "exit 0 (rc %d)" % rc)
+        check(c.dumped().get("programs") == "3", "3 programs in use at exit")
+    finally:
+        c.close()
+
+
 def main():
     test_cli()
+    test_single_instance()
+    test_graceful_fit()
+    test_safe_state_saved_map()
     test_notify_watchdog()
     test_sigterm_during_session()
     test_sighup()
+    test_sigterm_during_reload()
     test_rt_fallback()
     return verdict()
 

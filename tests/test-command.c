@@ -2,6 +2,7 @@
 /* JSON command parsing (design B3): every action, every parse-time error code. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -267,6 +268,129 @@ static void test_id_too_long_and_not_nul_terminated(void **state) {
                          CHAIR_ERR_BAD_JSON);
 }
 
+/* issue 15: JSON text that is not UTF-8 is bad_json and nothing of it is echoed */
+static void test_utf8(void **state) {
+        static const struct {
+                const char *s;
+                bool ok;
+        } t[] = {
+                { "plain", true }, { "\xc3\xa9", true }, { "\xe2\x82\xac", true },
+                { "\xf0\x9f\x92\x86", true }, { "\xef\xbf\xbd", true },
+                { "\xff", false },                  /* never in UTF-8 */
+                { "\xc3", false },                  /* cut short */
+                { "\xc3\x28", false },              /* bad continuation */
+                { "\xc0\xaf", false },              /* overlong "/" */
+                { "\xe0\x80\xaf", false },          /* overlong, 3 bytes */
+                { "\xed\xa0\x80", false },          /* a UTF-16 surrogate */
+                { "\xf4\x90\x80\x80", false },      /* above U+10FFFF */
+                { "\xf8\x88\x80\x80\x80", false },  /* 5-byte form */
+        };
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+                assert_int_equal(chair_utf8_valid(t[i].s, strlen(t[i].s)), t[i].ok);
+
+        struct chair_cmd cmd;
+        char id[CHAIR_CMD_ID_MAX], msg[256];
+        const char *bad_id = "{\"action\":\"stop\",\"id\":\"\xff\"}";
+        assert_int_equal(chair_cmd_parse(bad_id, strlen(bad_id), &progs, &cmd, id, sizeof(id), msg,
+                                         sizeof(msg)),
+                         CHAIR_ERR_BAD_JSON);
+        assert_string_equal(id, "");
+        /* a long valid name is cut for the message on a character boundary */
+        char json[300] = "{\"action\":\"start\",\"program\":\"a";
+        for (int i = 0; i < 40; i++)
+                strcat(json, "\xc3\xa9");
+        strcat(json, "\"}");
+        assert_int_equal(chair_cmd_parse(json, strlen(json), &progs, &cmd, id, sizeof(id), msg,
+                                         sizeof(msg)),
+                         CHAIR_ERR_UNKNOWN_PROGRAM);
+        assert_true(chair_utf8_valid(msg, strlen(msg)));
+}
+
+/* ---- owner API (design C3) ---- */
+
+static enum chair_err parse(const char *json, struct chair_cmd *cmd, char *msg, size_t msg_size) {
+        char id[CHAIR_CMD_ID_MAX];
+        return chair_cmd_parse(json, strlen(json), &progs, cmd, id, sizeof(id), msg, msg_size);
+}
+
+static void test_owner_actions(void **state) {
+        struct chair_cmd c;
+        char msg[256];
+
+        assert_int_equal(parse("{\"action\":\"set\",\"intensity_delta\":-4,\"speed_delta\":2}", &c, msg, sizeof(msg)),
+                         CHAIR_OK);
+        assert_int_equal(c.intensity_delta, -4);
+        assert_int_equal(c.speed_delta, 2);
+        assert_int_equal(c.intensity, CHAIR_UNSET);
+        static const char *const bad[] = {
+                "{\"action\":\"set\",\"intensity_delta\":0}",
+                "{\"action\":\"set\",\"intensity_delta\":5}",
+                "{\"action\":\"set\",\"speed_delta\":1.5}",
+                "{\"action\":\"set\",\"intensity\":3,\"intensity_delta\":1}",
+                "{\"action\":\"extend\"}",
+                "{\"action\":\"extend\",\"minutes\":0}",
+                "{\"action\":\"skip\",\"minutes\":1}",
+                "{\"action\":\"unlock\"}",
+                "{\"action\":\"unlock\",\"pin\":1234}",
+                "{\"action\":\"unlock\",\"pin\":\"123\"}",
+                "{\"action\":\"unlock\",\"pin\":\"123456789\"}",
+                "{\"action\":\"unlock\",\"pin\":\"12a4\"}",
+                "{\"action\":\"lock\",\"pin\":\"1234\"}",
+                "{\"action\":\"start\",\"program\":\"deep-back\",\"switch\":1}",
+                "{\"action\":\"set\",\"switch\":true}",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(parse(bad[i], &c, msg, sizeof(msg)), CHAIR_ERR_INVALID_VALUE);
+                assert_null(strstr(msg, "12a4"));     /* a PIN is never echoed */
+        }
+        assert_int_equal(parse("{\"action\":\"extend\",\"minutes\":5}", &c, msg, sizeof(msg)), CHAIR_OK);
+        assert_int_equal(c.action, CHAIR_ACTION_EXTEND);
+        assert_int_equal(c.minutes, 5);
+        assert_int_equal(parse("{\"action\":\"skip\"}", &c, msg, sizeof(msg)), CHAIR_OK);
+        assert_int_equal(c.action, CHAIR_ACTION_SKIP);
+        assert_int_equal(parse("{\"action\":\"lock\"}", &c, msg, sizeof(msg)), CHAIR_OK);
+        assert_int_equal(c.action, CHAIR_ACTION_LOCK);
+        assert_int_equal(parse("{\"action\":\"unlock\",\"pin\":\"01234567\"}", &c, msg, sizeof(msg)), CHAIR_OK);
+        assert_string_equal(c.pin, "01234567");
+        assert_int_equal(parse("{\"action\":\"start\",\"program\":\"deep-back\",\"switch\":true}", &c, msg,
+                               sizeof(msg)), CHAIR_OK);
+        assert_true(c.switch_program);
+
+        /* the range of a level, not 0..100 */
+        assert_int_equal(parse("{\"action\":\"set\",\"intensity\":3.5}", &c, msg, sizeof(msg)),
+                         CHAIR_ERR_INVALID_VALUE);
+        assert_non_null(strstr(msg, "1..5"));
+}
+
+static void test_did_you_mean(void **state) {
+        static const struct {
+                const char *json;
+                enum chair_err err;
+                const char *hint;          /* NULL: no suggestion */
+        } dym_cases[] = {
+                { "{\"action\":\"start\",\"program\":\"Lumbar-Relief\"}", CHAIR_ERR_UNKNOWN_PROGRAM, "\"lumbar-relief\"" },
+                { "{\"action\":\"start\",\"program\":\"lumbar-relif\"}", CHAIR_ERR_UNKNOWN_PROGRAM, "\"lumbar-relief\"" },
+                { "{\"action\":\"start\",\"program\":\"Deep back\"}", CHAIR_ERR_UNKNOWN_PROGRAM, "\"deep-back\"" },
+                { "{\"action\":\"start\",\"program\":\"sauna\"}", CHAIR_ERR_UNKNOWN_PROGRAM, NULL },
+                { "{\"action\":\"set\",\"focus\":\"l4\"}", CHAIR_ERR_INVALID_VALUE, "\"L4\"" },
+                { "{\"action\":\"set\",\"focus\":\"t12\"}", CHAIR_ERR_INVALID_VALUE, "\"T12\"" },
+                { "{\"action\":\"set\",\"focus\":\"neck\"}", CHAIR_ERR_INVALID_VALUE, NULL },
+                { "{\"action\":\"recline\",\"position\":\"zero gravity\"}", CHAIR_ERR_INVALID_VALUE, "\"zero-gravity\"" },
+        };
+        for (size_t i = 0; i < sizeof(dym_cases) / sizeof(dym_cases[0]); i++) {
+                struct chair_cmd c;
+                char msg[256];
+                assert_int_equal(parse(dym_cases[i].json, &c, msg, sizeof(msg)), dym_cases[i].err);
+                const char *dym = strstr(msg, "did you mean ");
+                if (!dym_cases[i].hint)
+                        assert_null(dym);
+                else {
+                        assert_non_null(dym);
+                        assert_non_null(strstr(dym, dym_cases[i].hint));
+                }
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_table),
@@ -276,6 +400,9 @@ int main(void) {
                 cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_minutes_limited_by_config),
                 cmocka_unit_test(test_id_too_long_and_not_nul_terminated),
+                cmocka_unit_test(test_utf8),
+                cmocka_unit_test(test_owner_actions),
+                cmocka_unit_test(test_did_you_mean),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

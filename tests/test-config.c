@@ -304,10 +304,12 @@ static void test_broken_files(void **state) {
                 { "bad-travel-timeout.yaml", 7, 3, "safety.travel_timeout_s", "shorter than a normal full move of this chair needs (47.0 s)" },
                 { "bad-linux-binding.yaml", 4, 5, "hardware.outputs.carriage", "needs a pwm channel and a dir line" },
                 { "bad-chair-id.yaml", 2, 3, "chair.id", "a-z, 0-9 and '-'" },
-                { "bad-port.yaml", 2, 3, "mqtt.port", "invalid value '70000'" },
+                { "bad-port.yaml", 2, 3, "mqtt.port", "out of range: 70000 (allowed 1..65535)" },
                 { "bad-programs-dir.yaml", 3, 5, "programs[1]", "no such directory" },
                 { "bad-programs-null.yaml", 3, 4, "programs[1]", "must be a directory path" },
                 { "bad-empty-section.yaml", 1, 1, "control", "empty value" },
+                { "bad-heater-sensor.yaml", 4, 5, "hardware.outputs.heater",
+                  "a heater needs a temperature sensor (hardware.inputs.heater_temp)" },
         };
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -365,6 +367,61 @@ static void test_all_errors_reported(void **state) {
         unlink(path);
 }
 
+/* Numbers as written: no trailing junk, no fractions where an integer goes,
+ * ranges quoted as written with the real range; every one in one pass. */
+static void test_strict_numbers(void **state) {
+        static const char text[] =
+                "control:\n"
+                "  rate_hz: 500abc\n"           /* 2 */
+                "  max_missed_ticks: 5.9\n"     /* 3 */
+                "  cpu: 010\n"                  /* 4 */
+                "safety:\n"
+                "  max_session_min: 30.5\n"     /* 6 */
+                "  default_session_min: 1e308\n" /* 7 */
+                "  heater_max_c: 1e308\n"       /* 8 */
+                "  stall_s: fast\n"             /* 9 */
+                "  occupancy_required: maybe\n" /* 10 */
+                "mqtt:\n"
+                "  port: -1\n"                  /* 12 */
+                "  keepalive: 0x10\n";          /* 13 */
+        static const struct {
+                uint32_t line;
+                const char *path, *message;
+        } want[] = {
+                { 2, "control.rate_hz", "invalid value '500abc': expected an integer in 50..5000" },
+                { 3, "control.max_missed_ticks", "invalid value '5.9': expected an integer in 1..1000 (decimal digits: no fractions" },
+                { 4, "control.cpu", "invalid value '010': expected an integer in -1..1023 (decimal digits: no fractions, exponents or leading zeros)" },
+                { 6, "safety.max_session_min", "invalid value '30.5': expected an integer in 1..30 (decimal digits: no fractions" },
+                { 7, "safety.default_session_min", "invalid value '1e308': expected an integer in 1..30" },
+                { 8, "safety.heater_max_c", "out of range: 1e308 (allowed 30..50)" },
+                { 9, "safety.stall_s", "invalid value 'fast': expected a number in 0.05..5" },
+                { 10, "safety.occupancy_required", "invalid value 'maybe': expected true or false" },
+                { 12, "mqtt.port", "out of range: -1 (allowed 1..65535)" },
+                { 13, "mqtt.keepalive", "invalid value '0x10': expected an integer in 5..3600" },
+        };
+        char path[] = "/tmp/test-config-XXXXXX";
+        struct chair_errors e = { 0 };
+        struct chair_config *cfg;
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t) sizeof(text) - 1);
+        close(fd);
+        assert_int_equal(chair_config_load(path, &e, &cfg), -EINVAL);
+        chair_errors_print(&e, stdout);
+        assert_int_equal(e.n, sizeof(want) / sizeof(want[0]));
+        for (size_t i = 0; i < e.n; i++) {
+                assert_string_equal(e.v[i].file, path);
+                assert_int_equal(e.v[i].line, want[i].line);
+                assert_int_equal(e.v[i].column, 3);
+                assert_string_equal(e.v[i].path, want[i].path);
+                if (!strstr(e.v[i].message, want[i].message))
+                        fail_msg("%s: '%s' lacks '%s'", want[i].path, e.v[i].message, want[i].message);
+        }
+        chair_errors_clear(&e);
+        unlink(path);
+}
+
 static char *check(const char *path, int expect) {
         char *buf = NULL;
         size_t len = 0;
@@ -377,11 +434,14 @@ static char *check(const char *path, int expect) {
 }
 
 static void test_check_config(void **state) {
-        char *out, want[PATH_MAX + 64];
+        char *out, want[3 * PATH_MAX + 128];
         char src[PATH_MAX];
 
         out = check(data("valid.yaml"), 0);
-        assert_string_equal(out, "configuration OK\n");
+        /* The override of test-relax by a later directory is said once, as a note. */
+        snprintf(want, sizeof(want), "%s/programs-override/test-relax.yaml:1:1: id: note: program 'test-relax' "
+                 "overrides the one in %s/programs-full/test-relax.yaml\nconfiguration OK\n", data_dir, data_dir);
+        assert_string_equal(out, want);
         free(out);
         snprintf(src, sizeof(src), "%s/config/chaird.yaml", getenv("CHAIRD_SOURCE_ROOT"));
         out = check(src, 0);
@@ -444,6 +504,7 @@ int main(void) {
                 cmocka_unit_test(test_shipped_config),
                 cmocka_unit_test(test_broken_files),
                 cmocka_unit_test(test_all_errors_reported),
+                cmocka_unit_test(test_strict_numbers),
                 cmocka_unit_test(test_check_config),
         };
         return cmocka_run_group_tests(tests, setup, NULL);

@@ -113,12 +113,80 @@ static void test_shipped_programs_tick_without_allocating(void **state) {
         chair_errors_clear(&errs);
 }
 
+/* The owner API (design C3) on the tick: deltas, extend, skip, switch, lock,
+ * unlock, pause, resume, idle recline; none of it allocates. */
+static void test_owner_commands_without_allocating(void **state) {
+        struct chair_errors errs = { 0 };
+        struct chair_config *cfg = NULL;
+        struct chair_programs *progs = NULL;
+        struct chair_hal *hal = NULL;
+        struct chair_ctl *ctl = NULL;
+        struct chair_inputs in;
+        struct chair_outputs out;
+        struct chair_event ev[CHAIR_MAX_EVENTS_PER_TICK];
+        struct chair_status st;
+        struct chair_cmd script[12];
+        unsigned ok = 0;
+
+        assert_int_equal(chair_config_load(config_path, &errs, &cfg), 0);
+        assert_int_equal(chair_programs_load(cfg, &errs, &progs), 0);
+        cfg->owner.pin = strdup("2468");
+        assert_int_equal(chair_hal_sim_new(cfg, &hal), 0);
+        assert_int_equal(chair_ctl_new(cfg, progs, &ctl), 0);
+        uint64_t period = 1000000000ull / cfg->control.rate_hz;
+
+        static const enum chair_action acts[12] = {
+                CHAIR_ACTION_START, CHAIR_ACTION_SET, CHAIR_ACTION_EXTEND, CHAIR_ACTION_SKIP,
+                CHAIR_ACTION_LOCK, CHAIR_ACTION_UNLOCK, CHAIR_ACTION_UNLOCK, CHAIR_ACTION_PAUSE,
+                CHAIR_ACTION_RESUME, CHAIR_ACTION_START, CHAIR_ACTION_STOP, CHAIR_ACTION_RECLINE,
+        };
+        for (int i = 0; i < 12; i++) {
+                chair_cmd_init(&script[i], acts[i]);
+                script[i].token = (uint32_t) i + 1;
+        }
+        script[0].program = 0;
+        script[1].intensity_delta = 1;
+        script[2].minutes = 1;
+        strcpy(script[5].pin, "1111");
+        strcpy(script[6].pin, "2468");
+        script[9].program = (int16_t) (progs->n - 1);
+        script[9].switch_program = true;
+        script[11].recline = CHAIR_RECLINE_ZERO_GRAVITY;
+
+        counted = 0;
+        armed = true;
+        /* one command every 20 s of simulated time, after the scan */
+        uint64_t every = 20ull * cfg->control.rate_hz;
+        for (uint64_t t = 0; t < 13 * every; t++) {
+                int k = t == 0 ? 0 : t % every == 0 ? (int) (t / every) : -1;
+                chair_hal_read(hal, t * period, &in);
+                size_t n = chair_ctl_step(ctl, t * period, &in, k >= 0 && k < 12 ? &script[k] : NULL,
+                                          k >= 0 && k < 12, &out, ev);
+                chair_hal_write(hal, &out);
+                chair_ctl_status(ctl, &st);
+                for (size_t i = 0; i < n; i++)
+                        if (ev[i].kind == CHAIR_EVENT_RESULT && ev[i].result.err == CHAIR_OK)
+                                ok++;
+        }
+        armed = false;
+        assert_int_equal(counted, 0);
+        assert_int_equal(ok, 11);       /* all but the wrong PIN */
+        assert_int_equal(st.recline, CHAIR_RECLINE_ZERO_GRAVITY);
+
+        chair_ctl_free(ctl);
+        chair_hal_free(hal);
+        chair_programs_free(progs);
+        chair_config_free(cfg);
+        chair_errors_clear(&errs);
+}
+
 int main(void) {
         const char *src = getenv("CHAIRD_SOURCE_ROOT");
         snprintf(config_path, sizeof(config_path), "%s/config/chaird.yaml", src ? src : ".");
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_counter_counts),
                 cmocka_unit_test(test_shipped_programs_tick_without_allocating),
+                cmocka_unit_test(test_owner_commands_without_allocating),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -232,7 +232,9 @@ static void test_pause_resume(void **state) {
         rig_run(r, 1);
         assert_false(r->st.all_safe);
         assert_true(r->st.elapsed_s > elapsed);
-        assert_int_equal(rig_cmd(r, &resume), CHAIR_ERR_NOT_RUNNING);
+        /* design C3: resume of a running session is answered as such (ok, with a
+         * message), not as not_running */
+        assert_int_equal(rig_cmd(r, &resume), CHAIR_OK);
         rig_free(r);
 }
 
@@ -433,10 +435,17 @@ static void test_raise_and_shutdown(void **state) {
 
         r = running_rig("long");
         rig_run(r, 2);
-        chair_ctl_shutdown(r->ctl, &r->out);
+        r->n_ev = chair_ctl_shutdown(r->ctl, &r->out, r->ev);
         assert_true(chair_outputs_all_safe(r->cfg, &r->out));
         chair_ctl_status(r->ctl, &r->st);
         assert_int_equal(r->st.state, CHAIR_STATE_IDLE);
+        /* The core reports the ending itself: one session_ended, reason shutdown. */
+        assert_int_equal(r->n_ev, 1);
+        assert_int_equal(r->ev[0].kind, CHAIR_EVENT_SESSION_ENDED);
+        assert_int_equal(r->ev[0].ended.reason, CHAIR_END_SHUTDOWN);
+        assert_true(r->ev[0].ended.elapsed_s > 1.0f);
+        /* Nothing left to end: a second shutdown says nothing. */
+        assert_int_equal(chair_ctl_shutdown(r->ctl, &r->out, r->ev), 0);
         rig_free(r);
 }
 

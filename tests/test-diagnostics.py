@@ -91,6 +91,12 @@ def test_diagnostics(tmp):
         for key in ("counters", "sensors", "outputs", "faults_history", "self_tests", "usage", "profiles", "self_test"):
             check(key in d, "diagnostics lack %s: %r" % (key, sorted(d)))
         check(d["loop"]["policy"] and "latency_1m_us" in d["loop"], "loop: %r" % d["loop"])
+        # how late, how stale, what the dead-man cut (design C2)
+        lp = d["loop"]
+        check(all(isinstance(lp.get(k), int) for k in
+                  ("late_ticks", "max_late_us", "max_stale_us", "overruns", "output_cuts", "events_dropped"))
+              and lp.get("max_stall_ms", 0) > 0 and lp["events_dropped"] == 0 and lp["output_cuts"] == 0,
+              "loop reports late ticks, worst lateness and staleness, overruns, cuts, dropped events")
         check(d["counters"]["sessions"] == 2 and d["counters"]["self_tests"] == 2, "counters: %r" % d["counters"])
         check(d["counters"]["actuators"]["carriage"]["run_s"] > 0, "carriage run time: %r" % d["counters"])
         check("heater_temp" in d["sensors"] and "carriage" in d["outputs"], "sensors/outputs: %r" % d)

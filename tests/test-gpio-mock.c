@@ -406,6 +406,7 @@ static void test_session_writes(void **state) {
                 out.v[CHAIR_ACT_KNEAD] = 1.0f;    /* not fitted: must touch nothing */
                 n_writes = 0;
                 assert_int_equal(chair_hal_write(h, &out), 0);
+                assert_int_equal(chair_hal_linux_settle(h, 5000), 0);   /* the output thread applied it */
                 int n = 0;
                 for (; ticks[t].w[n][0] >= 0; n++) {
                         assert_ptr_equal(writes[n].line, L(ticks[t].w[n][0], (unsigned) ticks[t].w[n][1]));
@@ -436,6 +437,7 @@ static void test_estop_edge(void **state) {
         assert_int_equal(chair_hal_read(h, t, &in), 0);
         assert_false(in.estop);
         assert_int_equal(chair_hal_write(h, &out), 0);
+        assert_int_equal(chair_hal_linux_settle(h, 5000), 0);   /* the output thread applied it */
 
         edge(L(0, 4), 1);
         t += 2000000;
@@ -444,6 +446,7 @@ static void test_estop_edge(void **state) {
         /* What the control step does on that tick: safe outputs. */
         chair_outputs_safe(&f->cfg, &out);
         assert_int_equal(chair_hal_write(h, &out), 0);
+        assert_int_equal(chair_hal_linux_settle(h, 5000), 0);   /* the output thread applied it */
         assert_int_equal(L(0, 6)->value, 0);
         assert_int_equal(L(0, 5)->value, 0);
         assert_int_equal(L(1, 3)->value, 1);
@@ -641,6 +644,7 @@ static void test_hal_safe(void **state) {
         out.v[CHAIR_ACT_PUMP] = 1;
         out.v[CHAIR_ACT_VALVE_SEAT] = 0;
         assert_int_equal(chair_hal_write(h, &out), 0);
+        assert_int_equal(chair_hal_linux_settle(h, 5000), 0);   /* the output thread applied it */
         n_writes = 0;
         assert_int_equal(chair_hal_safe(h), 0);
         /* dir, pump, valve-ll, valve-seat: each written once */
@@ -655,6 +659,7 @@ static void test_hal_safe(void **state) {
         /* Driving again re-enables the channel. */
         out.v[CHAIR_ACT_CARRIAGE] = 0.25f;
         assert_int_equal(chair_hal_write(h, &out), 0);
+        assert_int_equal(chair_hal_linux_settle(h, 5000), 0);   /* the output thread applied it */
         assert_int_equal(fs_read_long(f->root, "pwm/pwmchip0/pwm0/enable"), 1);
         assert_int_equal(fs_read_long(f->root, "pwm/pwmchip0/pwm0/duty_cycle"), 10000);
         chair_hal_free(h);

@@ -33,6 +33,9 @@ static void sim_config(struct chair_config *cfg) {
         for (int i = 0; i < _CHAIR_ACT_COUNT; i++) {
                 cfg->hardware.outputs[i].present = true;
                 cfg->hardware.outputs[i].max = 1;
+                /* These tests drive the plant for hours to see its physics; the
+                 * output dead-man (tests/test-deadman.c) stays out of the way. */
+                cfg->hardware.outputs[i].max_on_s = 1e6f;
         }
         struct chair_input_config *in = &cfg->hardware.inputs;
         in->estop.set = in->occupancy.set = in->obstacle.set = true;
@@ -698,9 +701,62 @@ static void test_write_and_safe(void **state) {
         assert_null(chair_hal_free(NULL));
 }
 
+/* The injected faults (issue 17) act on the plant as a technician would expect. */
+static void test_injected_faults(void **state) {
+        (void) state;
+        struct rig r;
+        rig_init(&r);
+
+        /* overpressure: the bag jumps to the pump's relief pressure at once */
+        sim_apply(&r, (struct chair_sim_change) { .key = CHAIR_SIM_OVERPRESSURE, .bag = CHAIR_BAG_SEAT });
+        run(&r, 0.002, 1 * MS);
+        assert_true(r.in.pressure_kpa[CHAIR_BAG_SEAT] > 75.0f);
+        assert_true(r.in.pressure_kpa[CHAIR_BAG_CALVES] < 5.0f);
+        struct chair_sim_change bad = { .key = CHAIR_SIM_OVERPRESSURE, .bag = _CHAIR_BAG_COUNT };
+        assert_int_equal(chair_hal_sim_apply(r.h, &bad), -EINVAL);
+
+        /* encoder noise: edges with the carriage standing still */
+        uint32_t p0 = r.in.encoder_pulses;
+        sim_apply(&r, (struct chair_sim_change) { .key = CHAIR_SIM_ENCODER_NOISE, .f = 100.0f });
+        run(&r, 1.0, 1 * MS);
+        assert_in_range(r.in.encoder_pulses - p0, 99, 101);
+        assert_float_equal(truth(&r).carriage_mm, 0.0f, 1e-6);
+        sim_apply(&r, (struct chair_sim_change) { .key = CHAIR_SIM_ENCODER_NOISE, .f = 0.0f });
+        p0 = r.in.encoder_pulses;
+        run(&r, 1.0, 1 * MS);
+        assert_int_equal(r.in.encoder_pulses, p0);
+
+        /* a broken home switch: at 0 mm and still open */
+        assert_true(r.in.carriage_home);
+        sim_apply(&r, (struct chair_sim_change) { .key = CHAIR_SIM_HOME_SWITCH, .b = false });
+        run(&r, 0.01, 1 * MS);
+        assert_false(r.in.carriage_home);
+        sim_apply(&r, (struct chair_sim_change) { .key = CHAIR_SIM_HOME_SWITCH, .b = true });
+        run(&r, 0.01, 1 * MS);
+        assert_true(r.in.carriage_home);
+
+        /* an overheated pad: the truth jumps, then follows the model */
+        sim_apply(&r, (struct chair_sim_change) { .key = CHAIR_SIM_HEATER_C, .f = 55.0f });
+        run(&r, 0.002, 1 * MS);
+        assert_float_equal(r.in.heater_c, 55.0f, 0.5f);
+        run(&r, 60, 10 * MS);
+        assert_true(truth(&r).heater_c < 55.0f);
+
+        /* a worn carriage drive: a tenth of the speed */
+        sim_apply(&r, (struct chair_sim_change) { .key = CHAIR_SIM_CARRIAGE_SPEED, .f = 0.1f });
+        r.out.v[CHAIR_ACT_CARRIAGE] = 1.0f;
+        run(&r, 10, 1 * MS);
+        float expect = 0.1f * r.cfg.hardware.geometry.carriage_mm_s * 10.0f;
+        assert_float_equal(truth(&r).carriage_mm, expect, expect * 0.05f);
+        bad = (struct chair_sim_change) { .key = CHAIR_SIM_CARRIAGE_SPEED, .f = 0.0f };
+        assert_int_equal(chair_hal_sim_apply(r.h, &bad), -EINVAL);
+        rig_stop(&r);
+}
+
 static void test_key_names(void **state) {
         static const char *const names[_CHAIR_SIM_KEY_COUNT] = {
                 "estop", "occupied", "obstacle", "heater_sensor", "stall", "body_height_cm",
+                "overpressure", "encoder_noise", "home_switch", "heater_c", "carriage_speed",
         };
         for (int k = 0; k < _CHAIR_SIM_KEY_COUNT; k++)
                 assert_string_equal(chair_sim_key_name((enum chair_sim_key) k), names[k]);
@@ -723,6 +779,7 @@ int main(void) {
                 cmocka_unit_test(test_depth_shoulder_line),
                 cmocka_unit_test(test_inputs_and_absent_parts),
                 cmocka_unit_test(test_write_and_safe),
+                cmocka_unit_test(test_injected_faults),
                 cmocka_unit_test(test_key_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -297,7 +297,7 @@ static void write_program(const char *dir, unsigned i) {
         snprintf(path, sizeof(path), "%s/p%03u.yaml", dir, i);
         FILE *f = fopen(path, "we");
         assert_non_null(f);
-        fprintf(f, "id: p%03u\nname: P%u\nsteps:\n  - technique: kneading\n    duration_s: 60\n", i, i);
+        fprintf(f, "id: p%03u\nname: P%u\ndefault_minutes: 1\nsteps:\n  - technique: kneading\n    duration_s: 60\n", i, i);
         assert_int_equal(fclose(f), 0);
 }
 

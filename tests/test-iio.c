@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -181,6 +182,12 @@ static long raw_for_celsius(double celsius) {
         return lround(divider_mv(&ntc_beta, beta_ohm(10000, 3950, celsius)));
 }
 
+static uint64_t mono_now_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
 static void test_hal_analog(void **state) {
         char *root = fs_mkroot();
         struct chair_config cfg;
@@ -196,7 +203,8 @@ static void test_hal_analog(void **state) {
         assert_int_equal(errs.n, 0);
 
         memset(&in, 0, sizeof(in));
-        uint64_t t = 1000000000ull;     /* virtual time, 2 ms ticks */
+        /* The tick's clock is CLOCK_MONOTONIC on the linux backend: sample ages count. */
+        uint64_t t = mono_now_ns();
         assert_int_equal(chair_hal_read(h, t, &in), 0);
         assert_int_equal(in.heater_sensor, CHAIR_SENSOR_OK);
         assert_float_equal(in.heater_c, 30, 0.1);
@@ -211,27 +219,33 @@ static void test_hal_analog(void **state) {
         assert_true(in.occupied);                         /* no occupancy sensor fitted */
         assert_false(in.estop);
 
-        /* Heater read at 10 Hz: a new value shows up only once 100 ms have passed. */
+        /* New values reach the tick once the input thread has read them (the
+         * heater at its 10 Hz, the pressure every loop period). */
         fs_write(root, "iio/iio:device0/in_voltage0_raw", "%ld\n", raw_for_celsius(40));
         fs_write(root, "iio/iio:device1/in_voltage2_raw", "2000\n");
-        int ticks_until_new = -1;
-        for (int tick = 1; tick <= 60; tick++) {
-                t += 2000000;
-                assert_int_equal(chair_hal_read(h, t, &in), 0);
-                /* pressure has rate 0: every tick */
-                assert_float_equal(in.pressure_kpa[CHAIR_BAG_SEAT], 30, 1e-4);
-                if (ticks_until_new < 0 && in.heater_c > 35)
-                        ticks_until_new = tick;
-        }
-        assert_int_equal(ticks_until_new, 50);   /* 100 ms / 2 ms */
+        assert_int_equal(chair_hal_linux_settle(h, 5000), 0);
+        assert_int_equal(chair_hal_read(h, mono_now_ns(), &in), 0);
+        assert_float_equal(in.pressure_kpa[CHAIR_BAG_SEAT], 30, 1e-4);
         assert_float_equal(in.heater_c, 40, 0.1);
+
+        /* A sample older than its max age is a failed sensor, whatever it said:
+         * the tick asks 10 s after the last read (the default age limit of the
+         * 10 Hz heater is 3 periods + 50 ms = 350 ms). */
+        assert_int_equal(chair_hal_read(h, mono_now_ns() + 10ull * 1000000000ull, &in), 0);
+        assert_int_equal(in.heater_sensor, CHAIR_SENSOR_ERROR);
+        assert_int_equal(in.raw[CHAIR_AN_HEATER], -1);
+        assert_true(isinf(in.pressure_kpa[CHAIR_BAG_SEAT]));
+        assert_true(isnan(in.backrest));
+        /* ... and fresh again at the current time. */
+        assert_int_equal(chair_hal_read(h, mono_now_ns(), &in), 0);
+        assert_int_equal(in.heater_sensor, CHAIR_SENSOR_OK);
 
         /* The heater file goes bad mid-session: ERROR, never a crash; pressure fails safe. */
         fs_write(root, "iio/iio:device0/in_voltage0_raw", "%s", "");
         fs_write(root, "iio/iio:device1/in_voltage2_raw", "%s", "");
         fs_write(root, "iio/iio:device0/in_voltage1_raw", "junk\n");
-        t += 200000000;
-        assert_int_equal(chair_hal_read(h, t, &in), 0);
+        assert_int_equal(chair_hal_linux_settle(h, 5000), 0);
+        assert_int_equal(chair_hal_read(h, mono_now_ns(), &in), 0);
         assert_int_equal(in.heater_sensor, CHAIR_SENSOR_ERROR);
         assert_int_equal(in.raw[CHAIR_AN_HEATER], -1);
         assert_true(isinf(in.pressure_kpa[CHAIR_BAG_SEAT]));
@@ -239,15 +253,15 @@ static void test_hal_analog(void **state) {
 
         /* And recovers when the sensor reads again. */
         fs_write(root, "iio/iio:device0/in_voltage0_raw", "%ld\n", raw_for_celsius(41));
-        t += 200000000;
-        assert_int_equal(chair_hal_read(h, t, &in), 0);
+        assert_int_equal(chair_hal_linux_settle(h, 5000), 0);
+        assert_int_equal(chair_hal_read(h, mono_now_ns(), &in), 0);
         assert_int_equal(in.heater_sensor, CHAIR_SENSOR_OK);
         assert_float_equal(in.heater_c, 41, 0.1);
 
         /* Open sensor at the ADC: OPEN status. */
         fs_write(root, "iio/iio:device0/in_voltage0_raw", "3300\n");
-        t += 200000000;
-        assert_int_equal(chair_hal_read(h, t, &in), 0);
+        assert_int_equal(chair_hal_linux_settle(h, 5000), 0);
+        assert_int_equal(chair_hal_read(h, mono_now_ns(), &in), 0);
         assert_int_equal(in.heater_sensor, CHAIR_SENSOR_OPEN);
 
         chair_hal_free(h);

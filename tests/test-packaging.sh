@@ -61,7 +61,11 @@ tools_deb=$work/out/chaird-tools_${deb_version}_$arch.deb
 expect_chaird="/usr/sbin/chaird /usr/bin/chair-sim /etc/chaird/chaird.yaml /etc/chaird/programs.d
 /lib/systemd/system/chaird.service /usr/lib/sysusers.d/chaird.conf /lib/udev/rules.d/60-chaird-pwm.rules
 /usr/share/man/man8/chaird.8.gz /usr/share/man/man1/chair-sim.1.gz /usr/share/man/man5/chaird.yaml.5.gz
-/usr/share/doc/chaird/copyright"
+/usr/share/doc/chaird/copyright
+/usr/share/chaird/web/index.html /usr/share/chaird/web/app.js /usr/share/chaird/web/app.css
+/usr/share/chaird/web/vendor/mqtt.min.js /usr/share/chaird/mosquitto/chaird-web.conf
+/usr/sbin/chaird-broker-setup /usr/share/chaird/mosquitto/chaird.conf /usr/share/chaird/mosquitto/chaird.acl
+/usr/share/man/man8/chaird-broker-setup.8.gz"
 for f in "$src"/config/programs/*.yaml; do
         expect_chaird="$expect_chaird /usr/share/chaird/programs/$(basename "$f")"
 done

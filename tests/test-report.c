@@ -246,6 +246,9 @@ static void test_diag(void **state) {
                 { "version", json_type_string },       { "uptime_s", json_type_double },
                 { "config_hash", json_type_string },   { "loop.rate_hz", json_type_int },
                 { "loop.ticks", json_type_int },       { "loop.missed", json_type_int },
+                { "loop.late_ticks", json_type_int },  { "loop.max_late_us", json_type_int },
+                { "loop.max_stale_us", json_type_int }, { "loop.output_cuts", json_type_int },
+                { "loop.events_dropped", json_type_int },
                 { "loop.latency_us.p50", json_type_int }, { "loop.latency_us.p99", json_type_int },
                 { "loop.latency_us.max", json_type_int }, { "actuators.carriage.starts", json_type_int },
                 { "faults_history", json_type_array }, { "faults", json_type_array },
@@ -358,7 +361,7 @@ static void test_diag_persistent(void **state) {
 /* What HA requires of each platform in device discovery (besides p and unique_id). */
 static const struct {
         const char *platform;
-        const char *required[3];
+        const char *required[4];
 } ha_required[] = {
         { "select", { "command_topic", "options", NULL } },
         { "number", { "command_topic", NULL } },
@@ -366,6 +369,7 @@ static const struct {
         { "button", { "command_topic", NULL } },
         { "sensor", { "state_topic", NULL } },
         { "binary_sensor", { "state_topic", NULL } },
+        { "lock", { "command_topic", "state_topic", "command_template", NULL } },
 };
 
 /* The entities issue 4 asks for: key → platform. */
@@ -376,6 +380,9 @@ static const struct {
         { "heat", "switch" },     { "stop", "button" },        { "pause", "button" },
         { "resume", "button" },   { "remaining", "sensor" },   { "heater_temperature", "sensor" },
         { "occupancy", "binary_sensor" }, { "fault", "binary_sensor" },
+        /* issue 16 / design C3 */
+        { "focus", "select" },    { "extend", "button" },      { "skip", "button" },
+        { "clear_faults", "button" }, { "child_lock", "lock" },
 };
 
 static void test_discovery(void **state) {
@@ -450,6 +457,24 @@ static void test_discovery(void **state) {
                             "chaird/living-room/state");
         assert_string_equal(json_object_get_string(get_path(cmps, "stop.payload_press")),
                             "{\"action\":\"stop\"}");
+        /* idle: HA's "unknown" (payload_reset), not 0 below the slider's 1..5 */
+        assert_string_equal(json_object_get_string(get_path(cmps, "intensity.payload_reset")), "None");
+        assert_non_null(strstr(json_object_get_string(get_path(cmps, "intensity.value_template")), "'None'"));
+        assert_string_equal(json_object_get_string(get_path(cmps, "extend.payload_press")),
+                            "{\"action\":\"extend\",\"minutes\":5}");
+        /* no recline entity on a chair without a measured backrest */
+        json_object *none;
+        assert_false(json_object_object_get_ex(cmps, "recline", &none));
+        json_object_put(o);
+        free(s);
+
+        cfg.hardware.outputs[CHAIR_ACT_BACKREST].present = true;
+        cfg.hardware.inputs.backrest_pos.set = true;
+        assert_int_equal(chair_report_discovery(&cfg, &progs, "chaird/living-room", "0.1.0", &s), 0);
+        o = parse(s);
+        json_object *rec = get_path(o, "cmps.recline");
+        assert_string_equal(json_object_get_string(get_path(rec, "p")), "select");
+        assert_int_equal(json_object_array_length(get_path(rec, "options")), 3);
         json_object_put(o);
         free(s);
 }

@@ -51,7 +51,7 @@ static const char config_yaml[] =
         "control:\n"
         "  rate_hz: 1000\n"
         "  rt_priority: 10\n"
-        "  max_missed_ticks: 100\n"   /* 100 ms: a loaded machine must not fault by chance */
+        "  max_stall_ms: 100\n"       /* a loaded machine must not fault by chance */
         "hardware:\n"
         "  backend: sim\n"
         "  sim:\n"
@@ -375,7 +375,7 @@ static void test_delay_counts_missed(void **state) {
         chair_rt_stats(f->rt, &before);
 
         /* one tick takes 150 ms longer: the next wake-up is >= 149 periods late,
-         * more than max_missed_ticks (100) */
+         * and the outputs went unwritten longer than max_stall_ms (100) */
         chair_rt_test_delay(f->rt, 150 * 1000000ULL, 1);
         wait_ticks(f, 20);
         chair_rt_stats(f->rt, &after);
@@ -385,6 +385,8 @@ static void test_delay_counts_missed(void **state) {
         assert_true(after.missed - before.missed >= 149);
         assert_true(after.max_missed_in_row >= 149);
         assert_true(after.overruns >= 1);
+        assert_true(after.max_stale_us >= 150000);
+        assert_true(after.max_late_us >= 149000);
 
         /* ... and the controller went to its safe state with a loop_overrun fault */
         uint64_t deadline = now_ns() + GUARD_NS;
@@ -396,6 +398,34 @@ static void test_delay_counts_missed(void **state) {
         chair_rt_status(f->rt, &st);
         assert_true((st.faults | st.faults_latched) & (1u << CHAIR_FAULT_LOOP_OVERRUN));
         assert_true(st.all_safe);
+        chair_rt_stop(f->rt);
+}
+
+/* Late is not unsafe (design C2): ticks missed for less than max_stall_ms are
+ * counted, with how late, and the session goes on. */
+static void test_late_within_stall_limit(void **state) {
+        struct fixture *f = *state;
+        struct chair_rt_stats before, after;
+        struct chair_status st;
+
+        assert_int_equal(chair_rt_start(f->rt), 0);
+        wait_ticks(f, 20);
+        chair_rt_stats(f->rt, &before);
+        /* 20 ms late at 1 kHz: 19+ periods missed, far more than the old
+         * max_missed_ticks default (5) ever allowed, and well under 100 ms. */
+        chair_rt_test_delay(f->rt, 20 * 1000000ULL, 1);
+        wait_ticks(f, 20);
+        chair_rt_stats(f->rt, &after);
+        print_message("missed %llu -> %llu, late ticks %llu, max late %u us, max stale %u us, overruns %llu\n",
+                      (unsigned long long) before.missed, (unsigned long long) after.missed,
+                      (unsigned long long) after.late_ticks, after.max_late_us, after.max_stale_us,
+                      (unsigned long long) after.overruns);
+        assert_true(after.missed - before.missed >= 19);
+        assert_true(after.late_ticks > before.late_ticks);
+        assert_true(after.max_late_us >= 19000);
+        assert_int_equal(after.overruns, 0);
+        chair_rt_status(f->rt, &st);
+        assert_false((st.faults | st.faults_latched) & (1u << CHAIR_FAULT_LOOP_OVERRUN));
         chair_rt_stop(f->rt);
 }
 
@@ -475,6 +505,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_session_no_alloc, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_delay_counts_missed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_late_within_stall_limit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stall, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_program_swap_between_sessions, setup, teardown),
         };

@@ -418,10 +418,13 @@ static void test_fault_codes(void **state) {
         assert_false(chair_fault_is_stopping(CHAIR_FAULT_HEATER_SENSOR));
         assert_false(chair_fault_is_stopping(CHAIR_FAULT_HEATER_OVERTEMP));
         assert_true(chair_fault_is_stopping(CHAIR_FAULT_PINCH));
-        assert_false(chair_fault_is_stopping(CHAIR_FAULT_NOT_OCCUPIED));
-        assert_false(chair_fault_is_stopping(CHAIR_FAULT_OBSTACLE));
+        /* refusals, not faults: reply codes of enum chair_err */
+        assert_true(chair_fault_from_code("not_occupied") < 0);
+        assert_true(chair_fault_from_code("obstacle") < 0);
         assert_false(chair_fault_is_stopping(_CHAIR_FAULT_COUNT));
-        assert_int_equal(__builtin_popcount(CHAIR_FAULTS_STOPPING), 9);
+        assert_string_equal(chair_fault_code(CHAIR_FAULT_OUTPUT_TIMEOUT), "output_timeout");
+        assert_true(chair_fault_is_stopping(CHAIR_FAULT_OUTPUT_TIMEOUT));
+        assert_int_equal(__builtin_popcount(CHAIR_FAULTS_STOPPING), _CHAIR_FAULT_COUNT - 2);
 }
 
 /* ---- regressions: bugs the simulation testing found --------------------------- */

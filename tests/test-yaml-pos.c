@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -105,11 +106,92 @@ static void test_errors(void **state) {
         }
 }
 
+/* Aliases are expanded into the index under the alias's path; the nodes keep
+ * the position of the text they copy. */
+static void test_aliases(void **state) {
+        static const char text[] =
+                "base: &b { x: 1, y: [a, b] }\n"      /* 1 */
+                "copy: *b\n"                          /* 2 */
+                "list:\n"                             /* 3 */
+                "  - &s plain\n"                      /* 4 */
+                "  - *s\n";                           /* 5 */
+        struct chair_errors e = { 0 };
+        struct chair_yaml_pos *p = NULL;
+        const struct chair_yaml_node *n;
+
+        assert_int_equal(chair_yaml_pos_parse(text, strlen(text), "f", &e, &p), 0);
+        assert_int_equal(e.n, 0);
+        n = chair_yaml_pos_find(p, "copy");
+        assert_non_null(n);
+        assert_true(n->is_container);
+        assert_int_equal(n->line, 2);
+        n = chair_yaml_pos_find(p, "copy.y[1]");
+        assert_non_null(n);
+        assert_string_equal(n->value, "b");
+        assert_int_equal(n->line, 1);
+        n = chair_yaml_pos_find(p, "list[1]");
+        assert_non_null(n);
+        assert_string_equal(n->value, "plain");
+        assert_int_equal(p->expanded, 6);      /* copy, x, y, y[0], y[1]; list[1] */
+        chair_yaml_pos_free(p);
+}
+
+static void test_alias_errors(void **state) {
+        static const struct {
+                const char *text;
+                uint32_t line, column;
+                const char *path, *message;
+        } cases[] = {
+                { "a: *nope\n", 1, 4, "a", "unknown alias *nope" },
+                { "a: &x [1, *x]\n", 1, 11, "a[1]", "recursive alias *x" },
+                /* 3 levels of 30: each *b copies 931 nodes; the tenth crosses 10,000 */
+                { "a: &a [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]\n"
+                  "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                  "c: [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n",
+                  3, 32, "c[9]", "alias *b expands too far" },
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct chair_errors e = { 0 };
+                struct chair_yaml_pos *p = NULL;
+
+                assert_int_equal(chair_yaml_pos_parse(cases[i].text, strlen(cases[i].text), "f", &e, &p), -EINVAL);
+                chair_errors_print(&e, stdout);
+                assert_int_equal(e.n, 1);
+                assert_int_equal(e.v[0].line, cases[i].line);
+                assert_int_equal(e.v[0].column, cases[i].column);
+                assert_string_equal(e.v[0].path, cases[i].path);
+                assert_non_null(strstr(e.v[0].message, cases[i].message));
+                assert_true(p->expanded <= CHAIR_YAML_ALIAS_NODES_MAX);
+                chair_yaml_pos_free(p);
+                chair_errors_clear(&e);
+        }
+}
+
+/* A key longer than the limit is refused at the key. */
+static void test_long_key(void **state) {
+        char text[CHAIR_YAML_KEY_MAX + 16];
+        struct chair_errors e = { 0 };
+        struct chair_yaml_pos *p = NULL;
+
+        memset(text, 'k', CHAIR_YAML_KEY_MAX + 1);
+        strcpy(text + CHAIR_YAML_KEY_MAX + 1, ": 1\n");
+        assert_int_equal(chair_yaml_pos_parse(text, strlen(text), "f", &e, &p), -EINVAL);
+        assert_int_equal(e.n, 1);
+        assert_int_equal(e.v[0].line, 1);
+        assert_non_null(strstr(e.v[0].message, "key longer than 256 characters"));
+        chair_yaml_pos_free(p);
+        chair_errors_clear(&e);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_positions),
                 cmocka_unit_test(test_locate_ancestor),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_aliases),
+                cmocka_unit_test(test_alias_errors),
+                cmocka_unit_test(test_long_key),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

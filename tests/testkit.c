@@ -92,6 +92,9 @@ size_t rig_tick(struct rig *r, const struct chair_cmd *cmds, size_t n) {
         chair_hal_read(r->hal, r->now_ns, &r->in);
         if (r->tamper)
                 r->tamper(r);
+        /* As the RT loop does: the output dead-man's cuts end the session. */
+        if (chair_hal_take_cut(r->hal))
+                chair_ctl_raise(r->ctl, CHAIR_FAULT_OUTPUT_TIMEOUT, &r->out);
         r->n_ev = chair_ctl_step(r->ctl, r->now_ns, &r->in, cmds, n, &r->out, r->ev);
         chair_hal_write(r->hal, &r->out);
         chair_ctl_status(r->ctl, &r->st);

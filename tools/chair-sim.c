@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,15 @@
 #include "program.h"
 #include "simrun.h"
 
-#define DEFAULT_CONFIG CHAIRD_SYSCONFDIR "/chaird.yaml"
+/* The same default as chaird's (config.h). */
+#define DEFAULT_CONFIG CHAIR_CONFIG_DEFAULT_PATH
 
 static void help(FILE *f) {
         fprintf(f,
                 "Usage: chair-sim [OPTIONS] PROGRAM\n"
-                "Run PROGRAM on the simulated chair in virtual time and print a summary.\n\n"
+                "Run PROGRAM on the simulated chair in virtual time and print a summary.\n"
+                "PROGRAM is a program id from the config's program directories, or the\n"
+                "path of a program file (anything with a '/' or ending in .yaml).\n\n"
                 "  -c, --config FILE      chair config (default " DEFAULT_CONFIG ")\n"
                 "  -s, --seconds N        end the run after N simulated seconds\n"
                 "      --seed N           plant seed (overrides hardware.sim.seed)\n"
@@ -49,6 +53,50 @@ static int parse_num(const char *s, double lo, double hi, double *ret) {
         if (errno || end == s || *end || v < lo || v > hi)
                 return -EINVAL;
         *ret = v;
+        return 0;
+}
+
+static bool is_path(const char *s) {
+        size_t n = strlen(s);
+        return strchr(s, '/') || (n > 5 && strcmp(s + n - 5, ".yaml") == 0);
+}
+
+/*
+ * Load the program file PATH against the chair and put it into PROGS, in
+ * place of a program with the same id (said once, as a note).  *id: its id.
+ */
+static int add_program_file(const struct chair_config *cfg, struct chair_programs *progs, const char *path,
+                            struct chair_errors *errs, const char **id) {
+        struct chair_program p;
+        int k, r = chair_program_load(path, cfg, errs, &p);
+
+        if (r == -ENODEV)
+                return -EINVAL;     /* the warning says which part the chair lacks */
+        if (r < 0)
+                return r;
+        k = chair_programs_find(progs, p.id);
+        if (k >= 0) {
+                char *a = realpath(path, NULL), *b = realpath(progs->v[k].file, NULL);
+                bool same = a && b && strcmp(a, b) == 0;
+                free(a);
+                free(b);
+                if (!same && chair_errors_note(errs, path, 1, 1, "id", "program '%s' replaces the one in %s for this run",
+                                      p.id, progs->v[k].file) < 0) {
+                        chair_program_clear(&p);
+                        return -ENOMEM;
+                }
+                chair_program_clear(&progs->v[k]);
+        } else {
+                struct chair_program *v = realloc(progs->v, (progs->n + 1) * sizeof(*v));
+                if (!v) {
+                        chair_program_clear(&p);
+                        return -ENOMEM;
+                }
+                progs->v = v;
+                k = (int) progs->n++;
+        }
+        progs->v[k] = p;
+        *id = progs->v[k].id;
         return 0;
 }
 
@@ -194,12 +242,24 @@ int main(int argc, char **argv) {
         int r = chair_config_load(config_path, &errs, &cfg);
         if (r >= 0)
                 r = chair_programs_load(cfg, &errs, &progs);
+        if (r >= 0 && is_path(o.program))
+                r = add_program_file(cfg, progs, o.program, &errs, &o.program);
         if (r < 0) {
                 if (errs.n)
                         chair_errors_print(&errs, stderr);
                 else
                         fprintf(stderr, "chair-sim: %s: %s\n", config_path, strerror(-r));
                 chair_errors_clear(&errs);
+                goto done;
+        }
+        /* Warnings and notes (a program skipped or overridden), once. */
+        chair_errors_print(&errs, stderr);
+        chair_errors_clear(&errs);
+        if (chair_programs_find(progs, o.program) < 0) {
+                fprintf(stderr, "chair-sim: unknown program '%s'; known:", o.program);
+                for (size_t i = 0; i < progs->n; i++)
+                        fprintf(stderr, " %s", progs->v[i].id);
+                fprintf(stderr, " (or the path of a program file)\n");
                 goto done;
         }
 

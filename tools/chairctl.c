@@ -259,6 +259,8 @@ static struct mosquitto *connect_broker(void) {
         }
         mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
                              S.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+        /* one small command, one small reply: nothing for Nagle to gain (docs/performance.md) */
+        mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
         if (S.username) {
                 char *pw = NULL;
                 if (S.password_file) {
@@ -354,7 +356,10 @@ static int request(struct mosquitto *m, json_object *cmd, bool quiet) {
         }
         json_object *ok, *err, *code, *msg;
         if (json_object_object_get_ex(R.reply, "ok", &ok) && json_object_get_boolean(ok)) {
-                if (!quiet)
+                /* an accepted command may say what it did ("the session is running already") */
+                if (!quiet && !S.json && json_object_object_get_ex(R.reply, "message", &msg))
+                        printf("ok: %s\n", json_object_get_string(msg));
+                else if (!quiet)
                         printf("%s\n", S.json ? json_object_to_json_string_ext(R.reply, JSON_C_TO_STRING_PLAIN)
                                               : "ok");
                 return 0;
@@ -461,6 +466,9 @@ static void print_state(FILE *f, json_object *st, bool bar) {
         const char *occ = jstr(st, "occupied");
         fprintf(f, "occupied:   %s  recline: %s\n", occ && strcmp(occ, "true") == 0 ? "yes" : "no",
                 jstr(st, "recline") ? jstr(st, "recline") : "-");
+        const char *locked = jstr(st, "locked");
+        if (locked && strcmp(locked, "true") == 0)
+                fprintf(f, "child lock: on (stop and pause work; chairctl unlock)\n");
         print_faults(f, st);
 }
 
@@ -814,6 +822,19 @@ static int parse_int(const char *what, const char *s, int lo, int hi) {
         return (int) v;
 }
 
+/* intensity, speed: an integer; the range (1..5) is the daemon's to check, so
+ * its message is the one the owner sees.  Not an integer at all: say the range
+ * here (it used to say 0..100). */
+static int parse_level(const char *what, const char *s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (!*s || *end || v < -100 || v > 100) {
+                fprintf(stderr, "chairctl: %s must be an integer 1..5 (or +1..+4, -1..-4 for a change)\n", what);
+                exit(EXIT_USAGE);
+        }
+        return (int) v;
+}
+
 static bool parse_onoff(const char *s) {
         if (!strcmp(s, "on") || !strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes"))
                 return true;
@@ -834,9 +855,13 @@ static json_object *build_start(int argc, char **argv) {
                 if (!strcmp(a, "--minutes") && v)
                         json_object_object_add(c, "minutes", json_object_new_int(parse_int("minutes", v, 1, 1000))), i++;
                 else if (!strcmp(a, "--intensity") && v)
-                        json_object_object_add(c, "intensity", json_object_new_int(parse_int("intensity", v, 0, 100))), i++;
+                        json_object_object_add(c, "intensity", json_object_new_int(parse_level("intensity", v))), i++;
                 else if (!strcmp(a, "--speed") && v)
-                        json_object_object_add(c, "speed", json_object_new_int(parse_int("speed", v, 0, 100))), i++;
+                        json_object_object_add(c, "speed", json_object_new_int(parse_level("speed", v))), i++;
+                else if (!strcmp(a, "--focus") && v)
+                        json_object_object_add(c, "focus", json_object_new_string(v)), i++;
+                else if (!strcmp(a, "--switch"))
+                        json_object_object_add(c, "switch", json_object_new_boolean(true));
                 else if (!strcmp(a, "--heat") && v)
                         json_object_object_add(c, "heat", json_object_new_boolean(parse_onoff(v))), i++;
                 else if (!strcmp(a, "--profile") && v)
@@ -877,13 +902,58 @@ static json_object *build_set(int argc, char **argv) {
                         json_object_object_add(c, k, json_object_new_boolean(parse_onoff(v)));
                 else if (!strcmp(k, "focus"))
                         json_object_object_add(c, k, !strcmp(v, "none") || !*v ? NULL : json_object_new_string(v));
-                else if (!strcmp(k, "intensity") || !strcmp(k, "speed"))
-                        json_object_object_add(c, k, json_object_new_int(parse_int(k, v, 0, 100)));
+                else if (!strcmp(k, "intensity") || !strcmp(k, "speed")) {
+                        /* "+1"/"-2": one more / two less (design C3 intensity_delta);
+                         * a plain number sets the level */
+                        if (v[0] == '+' || v[0] == '-') {
+                                char key[32];
+                                snprintf(key, sizeof(key), "%s_delta", k);
+                                json_object_object_add(c, key, json_object_new_int(parse_level(k, v)));
+                        } else
+                                json_object_object_add(c, k, json_object_new_int(parse_level(k, v)));
+                }
                 else {
                         fprintf(stderr, "chairctl: set: unknown key \"%s\" (intensity, speed, heat, focus)\n", k);
                         exit(EXIT_USAGE);
                 }
         }
+        return c;
+}
+
+static json_object *simple(const char *action);
+
+/* extend [MINUTES] (default 5) */
+static json_object *build_extend(int argc, char **argv) {
+        if (argc > 1) {
+                fprintf(stderr, "chairctl: extend [MINUTES]\n");
+                exit(EXIT_USAGE);
+        }
+        json_object *c = simple("extend");
+        json_object_object_add(c, "minutes", json_object_new_int(argc ? parse_int("minutes", argv[0], 1, 30) : 5));
+        return c;
+}
+
+/* unlock [PIN]: the PIN from the argument, else read from stdin (not left in
+ * the shell history) */
+static json_object *build_unlock(int argc, char **argv) {
+        char buf[32] = "";
+        const char *pin = argc ? argv[0] : NULL;
+        if (argc > 1) {
+                fprintf(stderr, "chairctl: unlock [PIN]\n");
+                exit(EXIT_USAGE);
+        }
+        if (!pin) {
+                if (isatty(STDIN_FILENO))
+                        fprintf(stderr, "PIN: ");
+                if (!fgets(buf, sizeof(buf), stdin)) {
+                        fprintf(stderr, "chairctl: unlock needs the PIN\n");
+                        exit(EXIT_USAGE);
+                }
+                buf[strcspn(buf, "\r\n")] = 0;
+                pin = buf;
+        }
+        json_object *c = simple("unlock");
+        json_object_object_add(c, "pin", json_object_new_string(pin));
         return c;
 }
 
@@ -898,11 +968,16 @@ static void usage(FILE *f) {
               "\n"
               "Commands:\n"
               "  start [PROGRAM] [--minutes N] [--intensity N] [--speed N] [--heat on|off]\n"
-              "        [--profile NAME]  (the profile's program and settings fill what is not given)\n"
+              "        [--focus L4] [--profile NAME]  (the profile's program and settings fill what is not given)\n"
+              "        [--switch]        end a running session and start PROGRAM (no new body scan)\n"
               "  stop | pause | resume | clear-faults\n"
+              "  extend [MINUTES]        more time for the running session (default 5)\n"
+              "  skip                    on to the next step\n"
+              "  lock | unlock [PIN]     child lock (unlock reads the PIN from stdin when not given)\n"
               "  self-test [--json]      move each part briefly, check its feedback, print the report\n"
               "                          (exit 1 when a part fails)\n"
               "  set KEY=VALUE...        intensity=1..5 speed=1..5 heat=on|off focus=L4|none\n"
+              "                          intensity=+1 / speed=-1: one more / one less (+1..+4, -1..-4)\n"
               "  recline upright|relax|zero-gravity\n"
               "  forget-profile NAME     delete the owner profile NAME (its usage records stay)\n"
               "  status [--json]         current state\n"
@@ -1021,8 +1096,13 @@ int main(int argc, char **argv) {
                 }
                 request_cmd = simple("forget_profile");
                 json_object_object_add(request_cmd, "profile", json_object_new_string(args[0]));
-        } else if (!strcmp(cmd, "stop") || !strcmp(cmd, "pause") || !strcmp(cmd, "resume"))
+        } else if (!strcmp(cmd, "stop") || !strcmp(cmd, "pause") || !strcmp(cmd, "resume") ||
+                   !strcmp(cmd, "skip") || !strcmp(cmd, "lock"))
                 request_cmd = simple(cmd);
+        else if (!strcmp(cmd, "extend"))
+                request_cmd = build_extend(nargs, args);
+        else if (!strcmp(cmd, "unlock"))
+                request_cmd = build_unlock(nargs, args);
         else if (!strcmp(cmd, "clear-faults"))
                 request_cmd = simple("clear_faults");
         else if (!strcmp(cmd, "self-test"))
@@ -1045,7 +1125,7 @@ int main(int argc, char **argv) {
                 return EXIT_USAGE;
         }
         if (request_cmd && nargs > 0 && strcmp(cmd, "start") && strcmp(cmd, "set") && strcmp(cmd, "recline") &&
-            strcmp(cmd, "forget-profile")) {
+            strcmp(cmd, "forget-profile") && strcmp(cmd, "extend") && strcmp(cmd, "unlock")) {
                 fprintf(stderr, "chairctl: %s takes no arguments\n", cmd);
                 return EXIT_USAGE;
         }

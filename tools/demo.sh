@@ -22,12 +22,22 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 cat > "$tmp/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
 allow_anonymous true
 persistence false
 CONF
+# The web remote (docs/remote.md): a websockets listener serving a copy of web/
+# (mosquitto drops to its own user, which may not read the checkout).
+web_port=
+if [ -f "$top/web/vendor/mqtt.min.js" ]; then
+        web_port=$(free_port)
+        mkdir "$tmp/web" && cp -r "$top/web/index.html" "$top/web/app.css" "$top/web/app.js" "$top/web/vendor" "$tmp/web/"
+        chmod -R a+rX "$tmp/web"
+        printf 'listener %s 127.0.0.1\nprotocol websockets\nhttp_dir %s\n' "$web_port" "$tmp/web" >> "$tmp/mosquitto.conf"
+fi
 mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
 broker_pid=$!
 
@@ -38,7 +48,7 @@ sed -e "s|^programs: \[programs\]|programs: [$top/config/programs]|" \
 # A desktop or VM without a real-time kernel can stall a thread for tens of
 # milliseconds; the demo tolerates 0.5 s of missed ticks instead of the shipped 10 ms.
 cat >> "$tmp/chaird.yaml" <<CONF
-control: { max_missed_ticks: 250 }
+control: { max_stall_ms: 500 }
 mqtt: { host: 127.0.0.1, port: $port, discovery: false }
 state_dir: $tmp
 CONF
@@ -61,5 +71,6 @@ done
 
 echo "chaird demo: $program on the simulated chair at ${scale}x real time (Ctrl-C to quit)"
 echo "broker 127.0.0.1:$port — try: build/tools/chairctl --broker 127.0.0.1:$port status"
+[ -n "$web_port" ] && echo "web remote: http://127.0.0.1:$web_port/ (open it in a browser on this machine)"
 ctl start "$program"
 ctl watch

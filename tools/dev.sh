@@ -14,9 +14,10 @@ build=${BUILD_DIR:-$top/build}
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libcyaml-dev libyaml-dev libjson-c-dev
 libgpiod-dev libsystemd-dev libmosquitto-dev mosquitto mosquitto-clients python3 scdoc"
 # ... and what the test suite needs on top: cmocka, systemd-analyze, openssl for
-# the TLS tests, valgrind, the Debian packaging tools, clang with libFuzzer.
+# the TLS tests, valgrind, the Debian packaging tools, clang with libFuzzer,
+# Chromium and Node.js for the web remote's browser test (npm: see test below).
 TEST_PACKAGES="libcmocka-dev systemd openssl valgrind procps util-linux
-dpkg-dev debhelper lintian clang libclang-rt-14-dev"
+dpkg-dev debhelper lintian clang libclang-rt-14-dev python3-matplotlib chromium nodejs"
 
 deps() {
         missing=
@@ -95,6 +96,13 @@ build)
         deps; build ;;
 test)
         deps "$TEST_PACKAGES"
+        # npm: Debian's package, unless the installed Node.js brings its own
+        # (nodesource's nodejs does, and conflicts with Debian's npm).
+        command -v npm >/dev/null || deps npm
+        # The browser test's modules, from web/package-lock.json (it skips without them).
+        [ -d "$top/web/node_modules" ] ||
+                (cd "$top/web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
+                echo "dev.sh: npm ci in web/ failed; the web-remote test will skip" >&2
         kernel_test_deps
         # A build dir first set up by `demo` (before cmocka was installed) has the
         # tests switched off by the auto feature: switch them on for good.
