@@ -421,6 +421,24 @@ static bool pwm_all_off(const struct chair_config *cfg, char *why, size_t len) {
         return true;
 }
 
+/* The backend applies outputs on its own output thread (design C2), so a
+ * line gets there a little after chair_hal_write() returns: allow it up to
+ * SETTLE_PERIODS control periods (20 ms at 500 Hz, inside the output
+ * dead-man's 50 ms) before calling a mismatch.  pwm_off: also every PWM
+ * channel off. */
+#define SETTLE_PERIODS 10
+static uint64_t period_ns;
+
+static bool settle(const struct chair_config *cfg, const struct chair_outputs *o, bool pwm_off, char *why,
+                   size_t len) {
+        for (int k = 0; k < SETTLE_PERIODS; k++) {
+                sleep_ns(period_ns);
+                if (outputs_match(o, why, len) && (!pwm_off || pwm_all_off(cfg, why, len)))
+                        return true;
+        }
+        return false;
+}
+
 /* ---- the config: mirror of the example, deliberate faults ------------------------------------ */
 
 static bool binding_eq(const struct chair_gpio_binding *a, const struct chair_gpio_binding *b) {
@@ -505,7 +523,7 @@ static void miswire(struct chair_config *cfg, const char *spec) {
 
 /* ---- the HAL on its own -------------------------------------------------------------------- */
 
-static uint64_t now_ns, period_ns;
+static uint64_t now_ns;
 
 static uint64_t monotonic_ns(void) {
         struct timespec ts;
@@ -554,11 +572,14 @@ static void check_outputs(struct chair_hal *h, const struct chair_config *cfg) {
                 struct chair_outputs o = safe;
                 o.v[wired_outs[i].act] = wired_outs[i].dir ? -0.5f : 1.0f;
                 chair_hal_write(h, &o);
-                sleep_ns(period_ns);
-                ok = outputs_match(&o, why, sizeof(why));
+                ok = settle(cfg, &o, false, why, sizeof(why));
                 if (ok && wired_outs[i].dir && cfg->hardware.outputs[wired_outs[i].act].pwm.set) {
                         const struct chair_output_config *oc = &cfg->hardware.outputs[wired_outs[i].act];
                         double want = 0.5 * oc->pwm.max_duty, got = pwm_out(&oc->pwm);
+                        for (int k = 0; k < SETTLE_PERIODS && fabs(got - want) > 0.01; k++) {
+                                sleep_ns(period_ns);
+                                got = pwm_out(&oc->pwm);
+                        }
                         if (fabs(got - want) > 0.01) {
                                 snprintf(why, sizeof(why), "%s PWM at %.3f, want %.3f", wired_out_name(&wired_outs[i]),
                                          got, want);
@@ -568,9 +589,7 @@ static void check_outputs(struct chair_hal *h, const struct chair_config *cfg) {
                 chair_hal_write(h, &safe);
         }
         check(ok, "outputs-follow-wiring", "%s", why);
-        sleep_ns(period_ns);
-        check(outputs_match(&safe, why, sizeof(why)) && pwm_all_off(cfg, why, sizeof(why)), "outputs-back-to-safe",
-              "%s", why);
+        check(settle(cfg, &safe, true, why, sizeof(why)), "outputs-back-to-safe", "%s", why);
 }
 
 static void check_inputs(struct chair_hal *h) {
@@ -726,8 +745,7 @@ static bool run_until(struct session *s, enum chair_state want, double max_s, ch
         for (uint64_t i = 0; now_ns < end; i++) {
                 tick(s, NULL);
                 if (i % 50 == 49) {
-                        sleep_ns(period_ns);
-                        if (!outputs_match(&s->out, why, len))
+                        if (!settle(s->cfg, &s->out, false, why, len))
                                 return false;
                 }
                 if (want != _CHAIR_STATE_COUNT && s->st.state == want)
@@ -782,8 +800,7 @@ static void check_session(struct chair_hal *h, const struct chair_config *cfg) {
                 chair_outputs_safe(cfg, &safe);
                 line_pull(BCM, wired_ins[W_ESTOP].off, !wired_ins[W_ESTOP].idle);
                 tick(&s, NULL);
-                sleep_ns(period_ns);
-                bool lines = outputs_match(&safe, why, sizeof(why)) && pwm_all_off(cfg, why, sizeof(why));
+                bool lines = settle(cfg, &safe, true, why, sizeof(why));
                 check(lines && chair_outputs_all_safe(cfg, &s.out) && (s.faults_seen & (1u << CHAIR_FAULT_ESTOP)),
                       "estop-safe-within-one-tick", "%s (fault seen %d)", lines ? "step outputs not safe" : why,
                       !!(s.faults_seen & (1u << CHAIR_FAULT_ESTOP)));
@@ -1005,8 +1022,7 @@ int main(int argc, char **argv) {
                 struct chair_outputs safe;
                 chair_outputs_safe(cfg, &safe);
                 int k = chair_hal_safe(h);
-                sleep_ns(period_ns);
-                check(k >= 0 && outputs_match(&safe, why, sizeof(why)) && pwm_all_off(cfg, why, sizeof(why)),
+                check(k >= 0 && settle(cfg, &safe, true, why, sizeof(why)),
                       "hal-safe", "%s", k < 0 ? strerror(-k) : why);
                 h = chair_hal_free(h);
                 if (chaird)
