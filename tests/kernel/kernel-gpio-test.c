@@ -424,15 +424,18 @@ static bool pwm_all_off(const struct chair_config *cfg, char *why, size_t len) {
 /* The backend applies outputs on its own output thread (design C2), so a
  * line gets there a little after chair_hal_write() returns: allow it up to
  * SETTLE_PERIODS control periods (20 ms at 500 Hz, inside the output
- * dead-man's 50 ms) before calling a mismatch.  pwm_off: also every PWM
+ * dead-man's limit) before calling a mismatch, posting them again meanwhile
+ * as the ticks would.  pwm_off: also every PWM
  * channel off. */
 #define SETTLE_PERIODS 10
 static uint64_t period_ns;
 
-static bool settle(const struct chair_config *cfg, const struct chair_outputs *o, bool pwm_off, char *why,
-                   size_t len) {
+static bool settle(struct chair_hal *h, const struct chair_config *cfg, const struct chair_outputs *o, bool pwm_off,
+                   char *why, size_t len) {
         for (int k = 0; k < SETTLE_PERIODS; k++) {
                 sleep_ns(period_ns);
+                /* Fed again as a tick would, or the dead-man cuts them. */
+                chair_hal_write(h, o);
                 if (outputs_match(o, why, len) && (!pwm_off || pwm_all_off(cfg, why, len)))
                         return true;
         }
@@ -572,7 +575,7 @@ static void check_outputs(struct chair_hal *h, const struct chair_config *cfg) {
                 struct chair_outputs o = safe;
                 o.v[wired_outs[i].act] = wired_outs[i].dir ? -0.5f : 1.0f;
                 chair_hal_write(h, &o);
-                ok = settle(cfg, &o, false, why, sizeof(why));
+                ok = settle(h, cfg, &o, false, why, sizeof(why));
                 if (ok && wired_outs[i].dir && cfg->hardware.outputs[wired_outs[i].act].pwm.set) {
                         const struct chair_output_config *oc = &cfg->hardware.outputs[wired_outs[i].act];
                         double want = 0.5 * oc->pwm.max_duty, got = pwm_out(&oc->pwm);
@@ -589,7 +592,7 @@ static void check_outputs(struct chair_hal *h, const struct chair_config *cfg) {
                 chair_hal_write(h, &safe);
         }
         check(ok, "outputs-follow-wiring", "%s", why);
-        check(settle(cfg, &safe, true, why, sizeof(why)), "outputs-back-to-safe", "%s", why);
+        check(settle(h, cfg, &safe, true, why, sizeof(why)), "outputs-back-to-safe", "%s", why);
 }
 
 static void check_inputs(struct chair_hal *h) {
@@ -745,7 +748,7 @@ static bool run_until(struct session *s, enum chair_state want, double max_s, ch
         for (uint64_t i = 0; now_ns < end; i++) {
                 tick(s, NULL);
                 if (i % 50 == 49) {
-                        if (!settle(s->cfg, &s->out, false, why, len))
+                        if (!settle(s->h, s->cfg, &s->out, false, why, len))
                                 return false;
                 }
                 if (want != _CHAIR_STATE_COUNT && s->st.state == want)
@@ -800,7 +803,7 @@ static void check_session(struct chair_hal *h, const struct chair_config *cfg) {
                 chair_outputs_safe(cfg, &safe);
                 line_pull(BCM, wired_ins[W_ESTOP].off, !wired_ins[W_ESTOP].idle);
                 tick(&s, NULL);
-                bool lines = settle(cfg, &safe, true, why, sizeof(why));
+                bool lines = settle(h, cfg, &safe, true, why, sizeof(why));
                 check(lines && chair_outputs_all_safe(cfg, &s.out) && (s.faults_seen & (1u << CHAIR_FAULT_ESTOP)),
                       "estop-safe-within-one-tick", "%s (fault seen %d)", lines ? "step outputs not safe" : why,
                       !!(s.faults_seen & (1u << CHAIR_FAULT_ESTOP)));
@@ -886,6 +889,18 @@ static void show_log(const char *log) {
         fclose(f);
 }
 
+static bool file_contains(const char *path, const char *needle) {
+        char line[512];
+        bool found = false;
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return false;
+        while (!found && fgets(line, sizeof(line), f))
+                found = strstr(line, needle) != NULL;
+        fclose(f);
+        return found;
+}
+
 static void check_daemon(const char *chaird, const char *config, const struct chair_config *cfg) {
         char why[256] = "", log[PATH_MAX];
         struct chair_outputs safe;
@@ -921,8 +936,10 @@ static void check_daemon(const char *chaird, const char *config, const struct ch
         snprintf(busylog, sizeof(busylog), "%s.busy", log);
         unlink(busylog);
         int rc = wait_exit(spawn(chaird, config, "--safe-state", busylog), 120);
-        if (!check(rc != 0 && rc != 127 && rc != -1, "safe-state-reports-held-lines",
-                   "chaird --safe-state exited %d while chaird held the lines", rc))
+        bool named = file_contains(busylog, "hardware.outputs.");
+        if (!check(rc != 0 && rc != 127 && rc != -1 && named, "safe-state-reports-held-lines",
+                   "chaird --safe-state exited %d while chaird held the lines (%s)", rc,
+                   named ? "a binding named" : "no hardware.outputs.* binding named"))
                 show_log(busylog);
 
         /* A crash: the kernel releases every line and gpio-sim shows the pull,
@@ -1022,7 +1039,7 @@ int main(int argc, char **argv) {
                 struct chair_outputs safe;
                 chair_outputs_safe(cfg, &safe);
                 int k = chair_hal_safe(h);
-                check(k >= 0 && settle(cfg, &safe, true, why, sizeof(why)),
+                check(k >= 0 && settle(h, cfg, &safe, true, why, sizeof(why)),
                       "hal-safe", "%s", k < 0 ? strerror(-k) : why);
                 h = chair_hal_free(h);
                 if (chaird)
