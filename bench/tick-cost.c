@@ -32,6 +32,7 @@
 #include "errors.h"
 #include "hal-sim.h"
 #include "hal.h"
+#include "program-load.h"
 #include "program.h"
 
 static void usage(FILE *f) {

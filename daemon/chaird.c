@@ -28,6 +28,8 @@
 #include "control.h"
 #include "daemon.h"
 #include "errors.h"
+#include "event-log.h"
+#include "hal-backend.h"
 #include "hal-linux.h"
 #include "hal-sim.h"
 #include "hal.h"
@@ -37,6 +39,7 @@
 #include "log.h"
 #include "mqtt-bridge.h"
 #include "owner-lock.h"
+#include "program-load.h"
 #include "program.h"
 #include "reload.h"
 #include "rtloop.h"
@@ -94,11 +97,7 @@ struct chaird {
         uint64_t start_ns;
         uint32_t next_token;
         uint32_t run_token;             /* token of the --run start command, 0 = none */
-        /* The session's program as its start event named it: the session_ended line
-         * comes when the status may already read idle (a fault's reaction), and must
-         * still name it (CHAIR_PROGRAM).  -1 when no session.  Fault lines take
-         * theirs from the event (chair_fault_where). */
-        int16_t log_program;
+        struct chaird_event_log event_log;     /* daemon/event-log.h */
         bool stopping;                  /* SIGTERM/SIGINT: the control thread is being stopped */
 
         struct chaird_instance *instance;       /* one chaird per chair (daemon/instance.h) */
@@ -196,64 +195,6 @@ void chaird_loop_stats(struct chaird *d, struct chaird_loop_stats *s) {
 
 /* ---- status ----------------------------------------------------------------------------- */
 
-static const char *program_id(const struct chair_programs *p, int idx) {
-        if (!p || idx < 0 || (size_t) idx >= p->n)
-                return "?";
-        return p->v[idx].id;
-}
-
-/* CHAIR_PROGRAM for a log line: the running program, else the one the session's own
- * events named; NULL (no field rather than "?") when there is none. */
-static const char *log_program_id(const struct chaird *d) {
-        int idx = d->status.program >= 0 ? d->status.program : d->log_program;
-        return idx >= 0 ? program_id(d->programs_running, idx) : NULL;
-}
-
-static void format_faults(uint32_t mask, char *buf, size_t size) {
-        size_t len = 0;
-        buf[0] = '\0';
-        for (int f = 0; f < _CHAIR_FAULT_COUNT && len < size; f++)
-                if (mask & (1u << f))
-                        len += (size_t) snprintf(buf + len, size - len, "%s%s",
-                                                 len ? ", " : "", chair_fault_code(f));
-}
-
-/* The one-line STATUS= an operator sees in `systemctl status chaird`. */
-static void format_status_line(const struct chaird *d, const struct chair_status *st,
-                               char *buf, size_t size) {
-        const char *prog = program_id(d->programs_running, st->program);
-        unsigned left = st->remaining_s > 0 ? (unsigned) lroundf(st->remaining_s) : 0;
-        char faults[96];
-
-        format_faults(st->faults | st->faults_latched, faults, sizeof(faults));
-
-        switch (st->state) {
-        case CHAIR_STATE_RUNNING:
-        case CHAIR_STATE_PAUSED:
-                snprintf(buf, size, "%s %s, step %u/%u, %u:%02u left%s%s",
-                         st->state == CHAIR_STATE_RUNNING ? "running" : "paused",
-                         prog, st->step, st->steps, left / 60, left % 60,
-                         faults[0] ? ", fault: " : "", faults);
-                break;
-        case CHAIR_STATE_SCANNING:
-                snprintf(buf, size, "scanning body for %s", prog);
-                break;
-        case CHAIR_STATE_ENDING:
-                snprintf(buf, size, "ending %s", prog);
-                break;
-        case CHAIR_STATE_FAULT:
-                snprintf(buf, size, "fault: %s", faults[0] ? faults : "unknown");
-                break;
-        case CHAIR_STATE_IDLE:
-        default:
-                if (faults[0])
-                        snprintf(buf, size, "idle, fault: %s", faults);
-                else
-                        snprintf(buf, size, "idle");
-                break;
-        }
-}
-
 static void dispatch_event(struct chaird *d, const struct chair_event *ev);
 
 static void update_status(struct chaird *d) {
@@ -276,7 +217,7 @@ static void update_status(struct chaird *d) {
         d->delivered = v;
         d->delivered_once = true;
 
-        format_status_line(d, &d->status, line, sizeof(line));
+        chaird_format_status_line(d->programs_running, &d->status, line, sizeof(line));
         if (strcmp(line, d->status_line) != 0) {
                 snprintf(d->status_line, sizeof(d->status_line), "%s", line);
                 sd_notifyf(0, "STATUS=%s", line);
@@ -329,23 +270,13 @@ static void programs_acknowledged(struct chaird *d, const struct chair_programs 
         }
 }
 
-static void log_errors(const struct chair_errors *errs) {
-        for (size_t i = 0; i < errs->n; i++) {
-                const struct chair_error *e = &errs->v[i];
-                /* Warnings (a program skipped for a part the chair lacks, ...) and
-                 * notes (an override by id) are logged once, when the set loads. */
-                log_full(e->warning ? LOG_WARNING : e->note ? LOG_NOTICE : LOG_ERR, 0, NULL,
-                         "%s:%u:%u: %s: %s", e->file ? e->file : "?", e->line, e->column,
-                         e->path ? e->path : "", e->message ? e->message : "");
-        }
-}
 
 /* On the main loop, when the reload worker (daemon/reload.c) is done. */
 static void programs_reloaded(void *userdata, int r, struct chair_programs *p, struct chair_errors *errs) {
         struct chaird *d = userdata;
 
         if (r < 0) {
-                log_errors(errs);
+                chaird_log_errors(errs);
                 if (chair_errors_count(errs) == 0)
                         log_error_errno(r, "Reloading programs failed");
                 log_error("reload failed with %zu error(s); keeping the current set of %zu programs",
@@ -355,7 +286,7 @@ static void programs_reloaded(void *userdata, int r, struct chair_programs *p, s
                 sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
                 return;
         }
-        log_errors(errs);       /* warnings and notes of a good load */
+        chaird_log_errors(errs);       /* warnings and notes of a good load */
         chair_errors_clear(errs);
         log_info("reloaded %zu programs; they take effect for the next session", p->n);
         sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
@@ -371,94 +302,8 @@ static void programs_reloaded(void *userdata, int r, struct chair_programs *p, s
 
 /* ---- events from the control thread ----------------------------------------------------- */
 
-static const char *strna(const char *s) {
-        return s ? s : "?";
-}
-
-static void log_event(struct chaird *d, const struct chair_event *ev) {
-        const struct chair_programs *progs = d->programs_running;
-        struct log_fields f = { 0 };
-
-        switch (ev->kind) {
-        case CHAIR_EVENT_RESULT:
-                if (ev->result.err == CHAIR_OK)
-                        log_debug("command %s (token %u) accepted",
-                                  chair_action_name(ev->result.action), ev->result.token);
-                else
-                        log_full(ev->result.token == d->run_token ? LOG_ERR : LOG_INFO, 0, NULL,
-                                 "command %s refused: %s", chair_action_name(ev->result.action),
-                                 chair_err_message(ev->result.err));
-                break;
-        case CHAIR_EVENT_SESSION_STARTED:
-                d->log_program = ev->started.program;
-                f.program = program_id(progs, ev->started.program);
-                log_full(LOG_INFO, 0, &f, "session started: %s, %u:%02u planned", f.program,
-                         ev->started.planned_s / 60, ev->started.planned_s % 60);
-                break;
-        case CHAIR_EVENT_SCAN_DONE:
-                log_info("body scan done: shoulder line at %.0f mm", ev->scan.shoulder_mm);
-                break;
-        case CHAIR_EVENT_STEP:
-                f.program = log_program_id(d);
-                f.step = ev->step.index;
-                log_full(LOG_INFO, 0, &f, "step %u: %s", (unsigned) ev->step.index,
-                         chair_technique_name(ev->step.technique));
-                break;
-        case CHAIR_EVENT_SESSION_ENDED:
-                f.program = log_program_id(d);
-                log_full(LOG_INFO, 0, &f, "session ended (%s) after %.0f s",
-                         chair_end_reason_name(ev->ended.reason), ev->ended.elapsed_s);
-                d->log_program = -1;
-                break;
-        case CHAIR_EVENT_FAULT: {
-                char ctx[160];
-                chaird_fault_context(&d->status, &ev->fault.where, progs, ctx, sizeof(ctx));
-                f.fault = chair_fault_code(ev->fault.code);
-                f.program = ev->fault.where.program >= 0 ? program_id(progs, ev->fault.where.program) : NULL;
-                f.step = ev->fault.where.step;
-                f.context = ctx;
-                log_full(LOG_WARNING, 0, &f, "fault: %s: %s (%s)", f.fault, chair_fault_message(ev->fault.code), ctx);
-                break;
-        }
-        case CHAIR_EVENT_SELF_TEST: {
-                char sum[512];
-                chair_st_report_summary(&ev->self_test, sum, sizeof(sum));
-                log_full(ev->self_test.passed ? LOG_NOTICE : LOG_WARNING, 0, NULL, "self-test %s: %s",
-                         ev->self_test.passed ? "passed" : ev->self_test.aborted ? "aborted" : "failed", sum);
-                break;
-        }
-        case CHAIR_EVENT_FAULT_CLEARED:
-                f.fault = chair_fault_code(ev->fault.code);
-                log_full(LOG_NOTICE, 0, &f, "fault cleared: %s", f.fault);
-                break;
-        /* owner API (design C3) */
-        case CHAIR_EVENT_PAUSED:
-                log_info("session paused (%s)", chair_pause_reason_name(ev->paused.reason));
-                break;
-        case CHAIR_EVENT_RESUMED:
-                log_info("session resumed");
-                break;
-        case CHAIR_EVENT_OCCUPANT_LEFT:
-                log_info("occupant left the seat");
-                break;
-        case CHAIR_EVENT_OCCUPANT_RETURNED:
-                log_info("occupant back in the seat");
-                break;
-        case CHAIR_EVENT_PROGRAM_SWITCHED:
-                log_info("program switched: %s -> %s", strna(program_id(progs, ev->switched.from)),
-                         strna(program_id(progs, ev->switched.to)));
-                break;
-        case CHAIR_EVENT_LOCKED:
-                log_notice("child lock on");
-                break;
-        case CHAIR_EVENT_UNLOCKED:
-                log_notice("child lock off");
-                break;
-        }
-}
-
 static void dispatch_event(struct chaird *d, const struct chair_event *ev) {
-        log_event(d, ev);
+        chaird_log_event(&d->event_log, d->programs_running, &d->status, d->run_token, ev);
         for (size_t i = 0; i < d->n_listeners; i++)
                 if (d->listeners[i].event)
                         d->listeners[i].event(d->listeners[i].userdata, ev);
@@ -570,31 +415,6 @@ static int on_test_stall(sd_event_source *s, const struct signalfd_siginfo *si, 
 
 /* ---- start-up and shut-down ------------------------------------------------------------- */
 
-static const char *policy_name(int policy) {
-        return policy == SCHED_FIFO ? "SCHED_FIFO" : policy == SCHED_RR ? "SCHED_RR" : "SCHED_OTHER";
-}
-
-static void log_rt_info(const struct chair_rt_info *i, uint32_t rate_hz) {
-        if (i->sched_error)
-                /* the one warning the issue asks for when real-time scheduling is refused */
-                log_warning_errno(i->sched_error,
-                                  "real-time scheduling refused (SCHED_FIFO priority %d, RLIMIT_RTPRIO %ld), "
-                                  "control loop runs as SCHED_OTHER, expect jitter",
-                                  i->requested_priority, i->rtprio_limit);
-        else if (i->priority_clamped)
-                log_notice("control priority %d lowered to RLIMIT_RTPRIO %ld",
-                           i->requested_priority, i->rtprio_limit);
-        if (i->cpu_error)
-                log_warning_errno(i->cpu_error, "cannot pin the control thread to CPU %d, ignoring",
-                                  i->cpu);
-        if (i->mlock_error == -EOPNOTSUPP)
-                log_debug("memory not locked (sanitizer build or small RLIMIT_MEMLOCK)");
-        else if (i->mlock_error)
-                log_warning_errno(i->mlock_error, "mlockall() failed, page faults may delay ticks, ignoring");
-        log_info("control loop: %u Hz, %s priority %d%s%s", rate_hz, policy_name(i->policy), i->priority,
-                 i->cpu >= 0 ? ", pinned" : "", i->memory_locked ? ", memory locked" : "");
-}
-
 static int dump_final_state(struct chaird *d, bool outputs_safe) {
         struct chaird_loop_stats ls;
         FILE *f = fopen(d->test_dump, "we");
@@ -609,7 +429,7 @@ static int dump_final_state(struct chaird *d, bool outputs_safe) {
                         fprintf(f, "out.%s=%g\n", chair_actuator_name(i), (double) d->status.out.v[i]);
         fprintf(f, "policy=%s\npriority=%d\nrate_hz=%u\nticks=%llu\nmissed=%llu\n"
                 "p50_us=%u\np99_us=%u\nmax_us=%u\np99_1m_us=%u\nprograms=%zu\n",
-                policy_name(ls.policy), ls.priority, ls.rate_hz, (unsigned long long) ls.ticks,
+                chaird_policy_name(ls.policy), ls.priority, ls.rate_hz, (unsigned long long) ls.ticks,
                 (unsigned long long) ls.missed, ls.p50_us, ls.p99_us, ls.max_us, ls.p99_1m_us,
                 d->programs_running ? d->programs_running->n : 0);
         fclose(f);
@@ -650,7 +470,7 @@ static int load_config(const char *path, struct chair_config **ret) {
 
         int r = chair_config_load(path, &errs, ret);
         if (r < 0) {
-                log_errors(&errs);
+                chaird_log_errors(&errs);
                 if (errs.n == 0)
                         log_error_errno(r, "Failed to load %s", path);
         }
@@ -842,7 +662,7 @@ static int run(int argc, char *argv[]) {
         if (!d)
                 return log_error_errno(-ENOMEM, "Out of memory");
         d->wake_fd = -1;
-        d->log_program = -1;
+        d->event_log.program = -1;
         d->start_ns = chair_now_ns();
         d->test_hooks = test_hooks;
         d->test_dump = getenv("CHAIRD_TEST_DUMP");
@@ -871,12 +691,12 @@ static int run(int argc, char *argv[]) {
         struct chair_errors errs = { 0 };
         r = chair_programs_load(d->cfg, &errs, &d->programs_running);
         if (r < 0) {
-                log_errors(&errs);
+                chaird_log_errors(&errs);
                 chair_errors_clear(&errs);
                 log_error_errno(r, "Failed to load programs");
                 goto finish;
         }
-        log_errors(&errs);
+        chaird_log_errors(&errs);
         chair_errors_clear(&errs);
         d->programs_current = d->programs_running;
         log_info("chaird %s: config %s, %zu programs, %s backend", CHAIRD_VERSION, d->cfg->path,
@@ -963,7 +783,7 @@ static int run(int argc, char *argv[]) {
                 goto finish;
         }
         chair_rt_info(d->rt, &d->rt_info);
-        log_rt_info(&d->rt_info, o.rate_hz);
+        chaird_log_rt_info(&d->rt_info, o.rate_hz);
         if (o.time_scale != 1.0)
                 log_notice("sim time runs %.3g times faster than real time", o.time_scale);
         chair_hist_window_update(d->latency_window, chair_rt_latency(d->rt), chair_now_ns());
@@ -986,7 +806,7 @@ static int run(int argc, char *argv[]) {
 
         /* hardware and control loop are up: now, and only now, systemd may count us as started */
         chair_rt_status(d->rt, &d->status);
-        format_status_line(d, &d->status, d->status_line, sizeof(d->status_line));
+        chaird_format_status_line(d->programs_running, &d->status, d->status_line, sizeof(d->status_line));
         sd_notifyf(0, "READY=1\nSTATUS=%s", d->status_line);
 
         if (arg_run_program) {

@@ -59,6 +59,27 @@ void chaird_history_expect_profile(struct chaird_history *h, uint32_t token, con
  */
 int chaird_history_forget_profile(struct chaird_history *h, const char *name, int *ret_save);
 
+/*
+ * The pain diary (design C4, lib/diary.h, docs/pain-diary.md).  Each returns
+ * CHAIR_OK, or an error code with msg filled (unknown_profile, no_session,
+ * internal).
+ *
+ * rate: the rating goes to the session its phase's window points at (kept in
+ * memory until that session's record is written when it ends; a rating of a
+ * session that ended is written before this returns).  *ret_event: the
+ * "rated" event to publish (caller puts it; NULL when out of memory).
+ * diary: the "history" reply members.  suggest: the suggestion within the
+ * chair's programs and limits.
+ */
+struct json_object;
+struct chair_diary_suggestion;
+enum chair_err chaird_history_rate(struct chaird_history *h, const struct chair_cmd *cmd,
+                                   struct json_object **ret_event, char *msg, size_t msg_size);
+enum chair_err chaird_history_diary(struct chaird_history *h, const struct chair_cmd *cmd,
+                                    struct json_object **ret, char *msg, size_t msg_size);
+enum chair_err chaird_history_suggest(struct chaird_history *h, const struct chair_cmd *cmd,
+                                      struct chair_diary_suggestion *s, char *msg, size_t msg_size);
+
 /* "state=running program=lumbar-relief step=2/5 carriage_mm=312 heater_c=38.2 ...":
  * the state and session from the fault event's where (what the chair was doing
  * when the fault was detected), the readings from the status after that tick. */

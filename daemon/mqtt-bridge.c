@@ -30,9 +30,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 #include "chaird-version.h"
 #include "config.h"
 #include "daemon.h"
+#include "diary.h"
 #include "history.h"
 #include "inject.h"
 #include "log.h"
@@ -159,14 +162,11 @@ static bool response_topic_ok(const struct chaird_mqtt *b, const char *t) {
                !strpbrk(t, "+#");
 }
 
-static void reply(struct chaird_mqtt *b, const char *id_json, enum chair_err err, const char *msg,
-                  const char *response_topic, const void *corr, size_t corr_len) {
-        char *s = NULL;
-        int r = chair_report_reply(id_json, err, msg, &s);
-        if (r < 0) {
-                log_warning_errno(r, "Failed to encode a reply, ignoring.");
-                return;
-        }
+/* An encoded reply s to <base>/reply and the v5 response topic. */
+static void send_reply(struct chaird_mqtt *b, const char *s, enum chair_err err,
+                       const char *response_topic, const void *corr, size_t corr_len) {
+        int r;
+
         if (err != CHAIR_OK)
                 b->diag.mqtt.rejected++;
         publish_str(b, b->t_reply, s, false, PUB_REPLY);
@@ -178,6 +178,17 @@ static void reply(struct chaird_mqtt *b, const char *id_json, enum chair_err err
                         log_warning_errno(r, "Failed to answer on response topic %s, ignoring.",
                                           response_topic);
         }
+}
+
+static void reply(struct chaird_mqtt *b, const char *id_json, enum chair_err err, const char *msg,
+                  const char *response_topic, const void *corr, size_t corr_len) {
+        char *s = NULL;
+        int r = chair_report_reply(id_json, err, msg, &s);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to encode a reply, ignoring.");
+                return;
+        }
+        send_reply(b, s, err, response_topic, corr, corr_len);
         free(s);
 }
 
@@ -385,6 +396,77 @@ static void forget_profile(struct chaird_mqtt *b, struct chaird_history *h, cons
         reply(b, id, e, e != CHAIR_OK ? msg : NULL, m->response_topic, m->correlation, m->correlation_len);
 }
 
+/* The pain diary (design C4) lives in the main loop's history, like the profiles:
+ * rate, history and suggest are answered here. */
+static void diary_command(struct chaird_mqtt *b, struct chaird_history *h, const struct chair_cmd *cmd,
+                          const char *id, const struct chair_mqtt_message *m) {
+        struct json_object *data = NULL, *event = NULL;
+        char msg[256] = "", *s = NULL;
+        enum chair_err e;
+
+        if (!h) {
+                e = CHAIR_ERR_UNSUPPORTED;
+                snprintf(msg, sizeof(msg), "this daemon keeps no state directory, so it has no pain diary");
+        } else if (cmd->action == CHAIR_ACTION_RATE)
+                e = chaird_history_rate(h, cmd, &event, msg, sizeof(msg));
+        else if (cmd->action == CHAIR_ACTION_HISTORY)
+                e = chaird_history_diary(h, cmd, &data, msg, sizeof(msg));
+        else {
+                struct chair_diary_suggestion sg;
+                e = chaird_history_suggest(h, cmd, &sg, msg, sizeof(msg));
+                if (e == CHAIR_OK && (data = json_object_new_object()))
+                        json_object_object_add(data, "suggestion", chair_diary_suggestion_json(&sg));
+        }
+        if (e != CHAIR_OK) {
+                refuse(b, id, e, msg, m);
+                return;
+        }
+        if (cmd->action == CHAIR_ACTION_RATE)
+                reply(b, id, CHAIR_OK, NULL, m->response_topic, m->correlation, m->correlation_len);
+        else if (data && chair_report_reply_data(id, data, &s) == 0) {
+                send_reply(b, s, CHAIR_OK, m->response_topic, m->correlation, m->correlation_len);
+                free(s);
+        } else
+                reply(b, id, CHAIR_ERR_INTERNAL, "out of memory", m->response_topic, m->correlation,
+                      m->correlation_len);
+        if (event) {
+                publish_str(b, b->t_event, json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN |
+                                                                          JSON_C_TO_STRING_NOSLASHESCAPE), false,
+                            PUB_DROPPABLE);
+                json_object_put(event);
+        }
+}
+
+/* suggest with "start": the suggestion becomes a start command (false: answered here). */
+static bool suggested_start(struct chaird_mqtt *b, struct chaird_history *h, struct chair_cmd *cmd,
+                            const char *id, const struct chair_mqtt_message *m) {
+        struct chair_diary_suggestion sg;
+        char msg[sizeof(sg.reason)] = "";
+        enum chair_err e = h ? chaird_history_suggest(h, cmd, &sg, msg, sizeof(msg)) : CHAIR_ERR_UNSUPPORTED;
+        int idx = -1;
+
+        if (e == CHAIR_OK && sg.found)
+                idx = chair_programs_find(chaird_programs(b->d), sg.program);
+        if (e == CHAIR_OK && idx < 0) {
+                e = CHAIR_ERR_NO_SUGGESTION;
+                snprintf(msg, sizeof(msg), "%s", sg.reason);
+        }
+        if (e != CHAIR_OK) {
+                refuse(b, id, e, msg, m);
+                return false;
+        }
+        char profile[CHAIR_CMD_PROFILE_MAX];
+        snprintf(profile, sizeof(profile), "%s", cmd->profile);
+        chair_cmd_init(cmd, CHAIR_ACTION_START);
+        cmd->program = (int16_t) idx;
+        cmd->minutes = (int16_t) sg.minutes;
+        cmd->intensity = (int8_t) sg.intensity;
+        cmd->heat = sg.heat;
+        memcpy(cmd->profile, profile, sizeof(profile));
+        log_info("Starting the suggestion: %s", sg.reason);
+        return true;
+}
+
 static void on_set(struct chaird_mqtt *b, const struct chair_mqtt_message *m) {
         b->diag.mqtt.commands++;
         char id[CHAIR_CMD_ID_MAX] = "", msg[256] = "";
@@ -423,6 +505,13 @@ static void on_set(struct chaird_mqtt *b, const struct chair_mqtt_message *m) {
                 forget_profile(b, h, &cmd, id, m);
                 return;
         }
+        if (cmd.action == CHAIR_ACTION_RATE || cmd.action == CHAIR_ACTION_HISTORY ||
+            (cmd.action == CHAIR_ACTION_SUGGEST && !cmd.start)) {
+                diary_command(b, h, &cmd, id, m);
+                return;
+        }
+        if (cmd.action == CHAIR_ACTION_SUGGEST && !suggested_start(b, h, &cmd, id, m))
+                return;
         if (cmd.action == CHAIR_ACTION_START && cmd.profile[0] && h)
                 chaird_history_use_profile(h, &cmd);
         if (cmd.action == CHAIR_ACTION_START && cmd.program == CHAIR_UNSET) {

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "childlock.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "program-load.h"
 #include "program.h"
 #include "reload.h"
 

@@ -166,6 +166,14 @@ int fuzz_command_one(const uint8_t *data, size_t size) {
          * diag, forget_profile, and a start whose profile has no program yet. */
         if (cmd.action == CHAIR_ACTION_DIAG || cmd.action == CHAIR_ACTION_FORGET_PROFILE)
                 return e;
+        /* the pain diary's actions (daemon/history.c): in range for lib/diary.c */
+        if (cmd.action == CHAIR_ACTION_RATE || cmd.action == CHAIR_ACTION_HISTORY ||
+            cmd.action == CHAIR_ACTION_SUGGEST) {
+                FUZZ_CHECK(cmd.action != CHAIR_ACTION_RATE ||
+                           (cmd.pain >= 0 && cmd.pain <= 10 && cmd.phase >= 0 && cmd.phase <= 2));
+                FUZZ_CHECK(cmd.days >= 1 && cmd.days <= CHAIR_CMD_MAX_DAYS);
+                return e;
+        }
         if (cmd.action == CHAIR_ACTION_START && cmd.program == CHAIR_UNSET) {
                 FUZZ_CHECK(cmd.profile[0] != 0);   /* only a profile may leave the program out */
                 return e;

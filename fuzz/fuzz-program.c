@@ -21,6 +21,7 @@
 #include "errors.h"
 #include "fuzzkit.h"
 #include "hal-sim.h"
+#include "program-load.h"
 #include "program.h"
 
 static void check_accepted(const struct chair_config *cfg, struct chair_program *p) {

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "errors.h"
 #include "fuzzkit.h"
+#include "program-load.h"
 #include "program.h"
 
 #ifndef FUZZ_SOURCE_ROOT

@@ -45,3 +45,13 @@ enum chair_err chair_lock_off(struct chair_lock *l, const char *pin, const char 
         l->locked = false;
         return CHAIR_OK;
 }
+
+bool chair_pin_valid(const char *pin) {
+        size_t n = pin ? strlen(pin) : 0;
+        if (n < 4 || n > 8)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (pin[i] < '0' || pin[i] > '9')
+                        return false;
+        return true;
+}

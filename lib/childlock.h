@@ -24,6 +24,10 @@ struct chair_lock {
         uint64_t blocked_until_ns;
 };
 
+/* A child-lock PIN: 4 to 8 ASCII digits (config's owner.pin, the owner-pin
+ * credential, an unlock's pin). */
+bool chair_pin_valid(const char *pin);
+
 /* While locked, only stop, pause, diag and unlock pass. */
 static inline bool chair_lock_allows(const struct chair_lock *l, enum chair_action a) {
         return !l->locked || chair_action_allowed_locked(a);

@@ -15,6 +15,7 @@
 
 #include "command.h"
 #include "config.h"
+#include "diary.h"
 #include "program.h"
 #include "suggest.h"
 
@@ -36,6 +37,8 @@ static const char *const err_codes[_CHAIR_ERR_COUNT] = {
         [CHAIR_ERR_OCCUPIED] = "occupied",
         [CHAIR_ERR_UNKNOWN_PROFILE] = "unknown_profile",
         [CHAIR_ERR_LOCKED] = "locked",
+        [CHAIR_ERR_NO_SESSION] = "no_session",
+        [CHAIR_ERR_NO_SUGGESTION] = "no_suggestion",
 };
 
 static const char *const err_messages[_CHAIR_ERR_COUNT] = {
@@ -56,6 +59,8 @@ static const char *const err_messages[_CHAIR_ERR_COUNT] = {
         [CHAIR_ERR_OCCUPIED] = "the seat must be empty for the self-test",
         [CHAIR_ERR_UNKNOWN_PROFILE] = "no profile with this name",
         [CHAIR_ERR_LOCKED] = "the chair is locked; unlock it with the PIN (stop and pause still work)",
+        [CHAIR_ERR_NO_SESSION] = "no session to rate in this rating's time window",
+        [CHAIR_ERR_NO_SUGGESTION] = "the pain diary has no suggestion yet",
 };
 
 static const char *const action_names[_CHAIR_ACTION_COUNT] = {
@@ -73,6 +78,9 @@ static const char *const action_names[_CHAIR_ACTION_COUNT] = {
         [CHAIR_ACTION_SKIP] = "skip",
         [CHAIR_ACTION_LOCK] = "lock",
         [CHAIR_ACTION_UNLOCK] = "unlock",
+        [CHAIR_ACTION_RATE] = "rate",
+        [CHAIR_ACTION_HISTORY] = "history",
+        [CHAIR_ACTION_SUGGEST] = "suggest",
 };
 
 const char *chair_err_code(enum chair_err e) {
@@ -108,6 +116,11 @@ enum {
         K_SPEED_DELTA = 1 << 9,
         K_SWITCH = 1 << 10,
         K_PIN = 1 << 11,
+        K_PAIN = 1 << 12,          /* pain diary: rate, history, suggest */
+        K_PHASE = 1 << 13,
+        K_ZONE = 1 << 14,
+        K_DAYS = 1 << 15,
+        K_START = 1 << 16,
 };
 
 static const unsigned action_keys[_CHAIR_ACTION_COUNT] = {
@@ -118,6 +131,9 @@ static const unsigned action_keys[_CHAIR_ACTION_COUNT] = {
         [CHAIR_ACTION_UNLOCK] = K_PIN,
         [CHAIR_ACTION_RECLINE] = K_POSITION,
         [CHAIR_ACTION_FORGET_PROFILE] = K_PROFILE,
+        [CHAIR_ACTION_RATE] = K_PAIN | K_PHASE | K_ZONE | K_PROFILE,
+        [CHAIR_ACTION_HISTORY] = K_PROFILE | K_DAYS,
+        [CHAIR_ACTION_SUGGEST] = K_PROFILE | K_START,
 };
 
 static const struct {
@@ -129,6 +145,8 @@ static const struct {
         { "position", K_POSITION }, { "profile", K_PROFILE },
         { "intensity_delta", K_INTENSITY_DELTA }, { "speed_delta", K_SPEED_DELTA },
         { "switch", K_SWITCH },     { "pin", K_PIN },
+        { "pain", K_PAIN },         { "phase", K_PHASE },     { "zone", K_ZONE },
+        { "days", K_DAYS },         { "start", K_START },
 };
 
 static unsigned key_bit(const char *k) {
@@ -312,6 +330,37 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                         memcpy(cmd->profile, name, n + 1);
                         break;
                 }
+                case K_PAIN:
+                        e = get_int(val, key, 0, CHAIR_DIARY_PAIN_MAX, &v, msg, msg_size);
+                        if (e)
+                                return e;
+                        cmd->pain = (int8_t) v;
+                        break;
+                case K_PHASE:
+                        if (!json_object_is_type(val, json_type_string) ||
+                            (v = chair_diary_phase_from_name(json_object_get_string(val))) < 0)
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                                            "phase must be \"before\", \"after\" or \"auto\"");
+                        cmd->phase = (int8_t) v;
+                        break;
+                case K_ZONE:
+                        if (!json_object_is_type(val, json_type_string) ||
+                            !chair_diary_zone_valid(json_object_get_string(val)))
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size,
+                                            "zone must be a lower-back landmark: L1, L2, L3, L4, L5 or S1");
+                        snprintf(cmd->zone, sizeof(cmd->zone), "%s", json_object_get_string(val));
+                        break;
+                case K_DAYS:
+                        e = get_int(val, key, 1, CHAIR_CMD_MAX_DAYS, &v, msg, msg_size);
+                        if (e)
+                                return e;
+                        cmd->days = (uint16_t) v;
+                        break;
+                case K_START:
+                        if (!json_object_is_type(val, json_type_boolean))
+                                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "start must be true or false");
+                        cmd->start = json_object_get_boolean(val);
+                        break;
                 case K_POSITION:
                         if (!json_object_is_type(val, json_type_string) ||
                             (v = chair_recline_from_name(json_object_get_string(val))) < 0) {
@@ -364,6 +413,8 @@ static enum chair_err parse_object(json_object *root, unsigned max_minutes,
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "start needs \"program\" (or \"profile\")");
         if (action == CHAIR_ACTION_FORGET_PROFILE && !(seen & K_PROFILE))
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "forget_profile needs \"profile\"");
+        if (action == CHAIR_ACTION_RATE && (seen & (K_PAIN | K_PHASE)) != (K_PAIN | K_PHASE))
+                return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "rate needs \"pain\" (0..10) and \"phase\"");
         if (action == CHAIR_ACTION_RECLINE && !(seen & K_POSITION))
                 return fail(CHAIR_ERR_INVALID_VALUE, msg, msg_size, "recline needs \"position\"");
         if (action == CHAIR_ACTION_SET && !seen)

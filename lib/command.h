@@ -34,6 +34,8 @@ enum chair_err {
         CHAIR_ERR_OCCUPIED,        /* self-test refused: the seat must be empty */
         CHAIR_ERR_UNKNOWN_PROFILE, /* forget_profile: no profile of that name */
         CHAIR_ERR_LOCKED,          /* the child lock is on (design C3) */
+        CHAIR_ERR_NO_SESSION,      /* rate: no session in the rating's time window (lib/diary.h) */
+        CHAIR_ERR_NO_SUGGESTION,   /* suggest with "start": the diary has no suggestion yet */
         _CHAIR_ERR_COUNT,
 };
 
@@ -59,6 +61,11 @@ enum chair_action {
         CHAIR_ACTION_SKIP,         /* on to the next step (after the last: the closing phase) */
         CHAIR_ACTION_LOCK,         /* child lock on */
         CHAIR_ACTION_UNLOCK,       /* child lock off; "pin" required */
+        /* The pain diary (design C4, lib/diary.h): answered by the main loop
+         * (daemon/history.c); never reach the control step. */
+        CHAIR_ACTION_RATE,         /* "pain" and "phase" required; "zone", "profile" optional */
+        CHAIR_ACTION_HISTORY,      /* "profile", "days" optional */
+        CHAIR_ACTION_SUGGEST,      /* "profile" optional; "start": true starts the suggestion */
         _CHAIR_ACTION_COUNT,
 };
 
@@ -88,7 +95,17 @@ struct chair_cmd {
          * control step ignores it.  With a profile, "program" may be omitted.
          * FORGET_PROFILE: the profile to delete (always set). */
         char profile[CHAIR_CMD_PROFILE_MAX];
+        /* RATE: pain 0..10, phase (enum chair_diary_phase), zone "L1".."S1" or "".
+         * HISTORY: days 1..CHAIR_CMD_MAX_DAYS (default 90).  SUGGEST: start. */
+        int8_t pain;
+        int8_t phase;
+        char zone[4];
+        uint16_t days;
+        bool start;
 };
+
+#define CHAIR_CMD_MAX_DAYS 3650
+#define CHAIR_CMD_DEFAULT_DAYS 90
 
 #define CHAIR_FOCUS_CLEAR (-2)
 
@@ -97,6 +114,7 @@ static inline void chair_cmd_init(struct chair_cmd *c, enum chair_action a) {
                 .action = a, .program = CHAIR_UNSET, .minutes = CHAIR_UNSET,
                 .intensity = CHAIR_UNSET, .speed = CHAIR_UNSET, .heat = CHAIR_UNSET,
                 .focus = CHAIR_UNSET, .recline = CHAIR_UNSET,
+                .pain = CHAIR_UNSET, .phase = CHAIR_UNSET, .days = CHAIR_CMD_DEFAULT_DAYS,
         };
 }
 

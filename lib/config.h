@@ -206,8 +206,7 @@ struct chair_config *chair_config_free(struct chair_config *cfg);
 /* Defaults for every key (used by the loader and by tests that build configs in C). */
 void chair_config_set_defaults(struct chair_config *cfg);
 
-/* A child-lock PIN: 4 to 8 ASCII digits. */
-bool chair_pin_valid(const char *pin);
+/* chair_pin_valid(): lib/childlock.h. */
 
 /* $STATE_DIRECTORY, else cfg->state_dir, else /var/lib/chaird. */
 const char *chair_config_state_dir(const struct chair_config *cfg);

@@ -300,10 +300,6 @@ static enum chair_err cmd_start(struct chair_ctl *c, const struct chair_cmd *cmd
         return CHAIR_OK;
 }
 
-static int clamp_level(int v) {
-        return v < 1 ? 1 : v > 5 ? 5 : v;
-}
-
 /* design C3: more time for a running session, within safety.max_session_min.
  * *detail: the most minutes that could be added (for the refusal's message). */
 static enum chair_err cmd_extend(struct chair_ctl *c, const struct chair_cmd *cmd, int32_t *detail) {
@@ -372,20 +368,20 @@ static enum chair_err cmd_set(struct chair_ctl *c, const struct chair_cmd *cmd) 
         if (cmd->heat == 1 && !c->cfg->hardware.outputs[CHAIR_ACT_HEATER].present)
                 return CHAIR_ERR_UNSUPPORTED;
         if (cmd->intensity != CHAIR_UNSET)
-                s->intensity = (uint8_t) cmd->intensity;
+                chair_seq_set_intensity(s, cmd->intensity);
         if (cmd->speed != CHAIR_UNSET)
-                s->speed = (uint8_t) cmd->speed;
+                chair_seq_set_speed(s, cmd->speed);
         /* design C3: relative changes, the result clamped to 1..5 */
         if (cmd->intensity_delta != 0)
-                s->intensity = (uint8_t) clamp_level(s->intensity + cmd->intensity_delta);
+                chair_seq_change_intensity(s, cmd->intensity_delta);
         if (cmd->speed_delta != 0)
-                s->speed = (uint8_t) clamp_level(s->speed + cmd->speed_delta);
+                chair_seq_change_speed(s, cmd->speed_delta);
         if (cmd->heat != CHAIR_UNSET)
-                s->heat = cmd->heat == 1;
+                chair_seq_set_heat(s, cmd->heat == 1);
         if (cmd->focus == CHAIR_FOCUS_CLEAR)
-                s->focus = -1;
+                chair_seq_set_focus(s, -1);
         else if (cmd->focus != CHAIR_UNSET)
-                s->focus = cmd->focus;
+                chair_seq_set_focus(s, cmd->focus);
         return CHAIR_OK;
 }
 
@@ -402,7 +398,7 @@ static enum chair_err cmd_recline(struct chair_ctl *c, const struct chair_cmd *c
         if (c->in.obstacle && cmd->recline != CHAIR_RECLINE_UPRIGHT)
                 return CHAIR_ERR_OBSTACLE;
         if (chair_seq_active(&c->seq))
-                c->seq.owner_recline = cmd->recline;
+                chair_seq_set_recline(&c->seq, cmd->recline);
         else {
                 c->idle_recline = cmd->recline;
                 c->idle_target = cmd->recline;
@@ -614,7 +610,7 @@ static void emit_faults(struct chair_ctl *c, struct evbuf *b) {
         uint32_t fresh = c->safety.latched & ~c->emitted_faults;
 
         if (fresh == 0) {       /* runs twice a tick: the usual case in one compare */
-                c->safety.raised = 0;
+                chair_safety_ack_raised(&c->safety);
                 c->where_noted = false;     /* a note for a fault already reported goes stale */
                 return;
         }
@@ -629,7 +625,7 @@ static void emit_faults(struct chair_ctl *c, struct evbuf *b) {
                         c->emitted_faults |= 1u << f;
                 }
         c->where_noted = false;
-        c->safety.raised = 0;
+        chair_safety_ack_raised(&c->safety);
 }
 
 static void occupancy(struct chair_ctl *c, struct evbuf *b, double dt) {
@@ -699,8 +695,8 @@ size_t chair_ctl_step(struct chair_ctl *c, uint64_t now_ns, const struct chair_i
 
         estimate_carriage(c, in, pulses, dt);
 
-        c->safety.homing = (c->seq.phase == CHAIR_SEQ_HOMING ||
-                            (c->seq.phase == CHAIR_SEQ_ENDING && !c->seq.carriage_parked));
+        chair_safety_set_homing(&c->safety, c->seq.phase == CHAIR_SEQ_HOMING ||
+                                            (c->seq.phase == CHAIR_SEQ_ENDING && !c->seq.carriage_parked));
         chair_safety_detect(&c->safety, cfg, in, pulses, &c->out, dt);
         if (c->safety.latched & ~c->emitted_faults)
                 note_fault_where(c);    /* before the reaction below ends the session */

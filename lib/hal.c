@@ -5,9 +5,6 @@
 #include <string.h>
 
 #include "config.h"
-#include "errors.h"
-#include "hal-linux.h"
-#include "hal-sim.h"
 #include "hal.h"
 #include "strtab.h"
 
@@ -57,21 +54,6 @@ const uint8_t chair_actuator_kinds[_CHAIR_ACT_COUNT] = {
 
 CHAIR_DEFINE_NAME_LOOKUP(chair_airbag_name, chair_airbag_from_name, enum chair_airbag, airbag_names, NULL)
 
-int chair_hal_new(const struct chair_config *cfg, struct chair_hal **ret) {
-        switch (cfg->hardware.backend) {
-        case CHAIR_BACKEND_SIM:
-                return chair_hal_sim_new(cfg, ret);
-        case CHAIR_BACKEND_LINUX: {
-                /* Callers that want every binding problem listed call
-                 * chair_hal_linux_new() themselves; here the first one decides. */
-                struct chair_errors errs = { 0 };
-                int r = chair_hal_linux_new(cfg, &errs, ret);
-                chair_errors_clear(&errs);
-                return r;
-        }
-        }
-        return -EINVAL;
-}
 
 struct chair_hal *chair_hal_free(struct chair_hal *h) {
         if (h)

@@ -153,8 +153,7 @@ struct chair_hal {
         const struct chair_config *cfg;
 };
 
-/* Create the backend the config names (hardware.backend). */
-int chair_hal_new(const struct chair_config *cfg, struct chair_hal **ret);
+/* chair_hal_new() (the backend the config names): lib/hal-backend.h. */
 struct chair_hal *chair_hal_free(struct chair_hal *h);   /* accepts NULL, returns NULL */
 
 static inline int chair_hal_read(struct chair_hal *h, uint64_t now_ns, struct chair_inputs *in) {

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "errors.h"
+#include "hal-backend.h"
 #include "hal-linux.h"
 #include "hal.h"
 #include "hwmap.h"

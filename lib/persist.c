@@ -45,6 +45,7 @@ struct chair_persist {
 
         struct chair_usage_record *usage;
         size_t n_usage, usage_cap;
+        struct chair_pending_rating pending_before;
 
         struct chair_profile profiles[CHAIR_PROFILES_MAX];
         unsigned n_profiles;
@@ -439,6 +440,50 @@ static struct json_object *file_with_array(struct json_object *o, const char *ke
         return NULL;
 }
 
+/* The pain diary's members of a usage record (all optional, left out when unknown). */
+static int usage_diary_to_json(struct json_object *x, const struct chair_usage_record *u) {
+        int r = 0;
+        if (u->end > 0)
+                r |= chair_json_add(x, "end", json_object_new_int64(u->end));
+        if (u->intensity > 0) {
+                r |= chair_json_add(x, "intensity", json_object_new_int(u->intensity));
+                r |= chair_json_add(x, "heat", json_object_new_boolean(u->heat));
+        }
+        if (u->has_before)
+                r |= chair_json_add(x, "pain_before", json_object_new_int(u->pain_before));
+        if (u->has_after)
+                r |= chair_json_add(x, "pain_after", json_object_new_int(u->pain_after));
+        if (u->zone[0])
+                r |= chair_json_add(x, "zone", json_object_new_string(u->zone));
+        return r;
+}
+
+static int usage_diary_from_json(struct json_object *x, struct chair_usage_record *u) {
+        struct json_object *h;
+        int64_t v = -1;
+        int r = 0;
+
+        r |= get_int(x, "end", 0, INT64_MAX, &u->end, false);
+        v = 0;
+        r |= get_int(x, "intensity", 1, 5, &v, false);
+        u->intensity = (int8_t) v;
+        if (json_object_object_get_ex(x, "heat", &h)) {
+                if (!json_object_is_type(h, json_type_boolean))
+                        return -EINVAL;
+                u->heat = json_object_get_boolean(h);
+        }
+        v = -1;
+        r |= get_int(x, "pain_before", 0, 10, &v, false);
+        u->has_before = v >= 0;
+        u->pain_before = (int8_t) (v >= 0 ? v : 0);
+        v = -1;
+        r |= get_int(x, "pain_after", 0, 10, &v, false);
+        u->has_after = v >= 0;
+        u->pain_after = (int8_t) (v >= 0 ? v : 0);
+        r |= get_str(x, "zone", u->zone, sizeof(u->zone), false);
+        return r ? -EINVAL : 0;
+}
+
 static struct json_object *usage_to_file(const struct chair_persist *p) {
         struct json_object *o = new_file_object(), *a = json_object_new_array_ext((int) p->n_usage);
         int r = 0;
@@ -458,7 +503,27 @@ static struct json_object *usage_to_file(const struct chair_persist *p) {
                 r |= chair_json_add(x, "ended", json_object_new_string(u->ended));
                 if (u->profile[0])
                         r |= chair_json_add(x, "profile", json_object_new_string(u->profile));
+                r |= usage_diary_to_json(x, u);
                 r |= chair_json_append(a, x);
+        }
+        /* Version 2: the pain diary fields; a version 1 reader would refuse
+         * the file rather than drop the ratings when it rewrites it. */
+        if (r == 0 && o)
+                r |= chair_json_add(o, "version", json_object_new_int(CHAIR_USAGE_VERSION));
+        if (r == 0 && o && p->pending_before.set) {
+                const struct chair_pending_rating *b = &p->pending_before;
+                struct json_object *x = json_object_new_object();
+                if (!x)
+                        r = -ENOMEM;
+                else {
+                        r |= chair_json_add(x, "pain", json_object_new_int(b->pain));
+                        r |= chair_json_add(x, "at", json_object_new_int64(b->at));
+                        if (b->zone[0])
+                                r |= chair_json_add(x, "zone", json_object_new_string(b->zone));
+                        if (b->profile[0])
+                                r |= chair_json_add(x, "profile", json_object_new_string(b->profile));
+                        r |= chair_json_add(o, "pending_before", x);
+                }
         }
         return file_with_array(o, "sessions", a, r);
 }
@@ -501,8 +566,22 @@ static int usage_from_file(struct chair_persist *p, struct json_object *o) {
                 r |= get_num(x, "minutes", 0, 24 * 60, &minutes, true);
                 r |= get_str(x, "ended", u->ended, sizeof(u->ended), false);
                 r |= get_str(x, "profile", u->profile, sizeof(u->profile), false);
+                r |= usage_diary_from_json(x, u);
                 u->minutes = (float) minutes;
                 p->n_usage++;
+        }
+        struct json_object *b;
+        if (r == 0 && json_object_object_get_ex(o, "pending_before", &b)) {
+                struct chair_pending_rating *pb = &p->pending_before;
+                int64_t pain = -1;
+                if (!json_object_is_type(b, json_type_object))
+                        return -EINVAL;
+                r |= get_int(b, "pain", 0, 10, &pain, true);
+                r |= get_int(b, "at", 0, INT64_MAX, &pb->at, true);
+                r |= get_str(b, "zone", pb->zone, sizeof(pb->zone), false);
+                r |= get_str(b, "profile", pb->profile, sizeof(pb->profile), false);
+                pb->pain = (int8_t) pain;
+                pb->set = r == 0;
         }
         return r ? -EINVAL : 0;
 }
@@ -584,6 +663,7 @@ static void reset_history(struct chair_persist *p) {
 }
 static void reset_usage(struct chair_persist *p) {
         p->n_usage = 0;
+        p->pending_before = (struct chair_pending_rating) { 0 };
 }
 static void reset_profiles(struct chair_persist *p) {
         p->n_profiles = 0;
@@ -614,11 +694,18 @@ static void msg_append(char *msg, size_t size, const char *fmt, ...) {
         va_end(ap);
 }
 
-static int check_version(struct json_object *o) {
+/* The newest version of each file this chaird reads (and writes); every
+ * version from 1 up to it loads. */
+static int file_version(int f) {
+        return f == FILE_USAGE ? CHAIR_USAGE_VERSION : CHAIR_PERSIST_VERSION;
+}
+
+static int check_version(struct json_object *o, int f) {
         struct json_object *v;
         if (!json_object_object_get_ex(o, "version", &v) || !json_object_is_type(v, json_type_int))
                 return -EINVAL;
-        return json_object_get_int64(v) == CHAIR_PERSIST_VERSION ? 0 : -EPROTO;
+        int64_t n = json_object_get_int64(v);
+        return n >= 1 && n <= file_version(f) ? 0 : -EPROTO;
 }
 
 int chair_persist_load(struct chair_persist *p, char *msg, size_t msg_size) {
@@ -655,10 +742,10 @@ int chair_persist_load(struct chair_persist *p, char *msg, size_t msg_size) {
                 if (r == 0 && !o)
                         continue;       /* first start */
                 if (r == 0) {
-                        r = check_version(o);
+                        r = check_version(o, f);
                         if (r == -EPROTO)
-                                snprintf(why, sizeof(why), "unsupported version (this chaird reads version %d)",
-                                         CHAIR_PERSIST_VERSION);
+                                snprintf(why, sizeof(why), "unsupported version (this chaird reads versions 1 to %d)",
+                                         file_version(f));
                         else if (r < 0)
                                 snprintf(why, sizeof(why), "no version");
                         else {
@@ -742,6 +829,10 @@ bool chair_persist_profiles_dirty(const struct chair_persist *p) {
         return p->dirty[FILE_PROFILES];
 }
 
+bool chair_persist_usage_dirty(const struct chair_persist *p) {
+        return p->dirty[FILE_USAGE];
+}
+
 bool chair_persist_dirty(const struct chair_persist *p) {
         for (int f = 0; f < _FILE_COUNT; f++)
                 if (p->dirty[f])
@@ -807,6 +898,24 @@ const struct chair_selftest_record *chair_persist_selftest(const struct chair_pe
 
 /* ---- usage ------------------------------------------------------------- */
 
+/* Copy with every value brought into its range (what a file may hold). */
+static void usage_copy(struct chair_usage_record *u, const struct chair_usage_record *r) {
+        memset(u, 0, sizeof(*u));
+        u->start = r->start < 0 ? 0 : r->start;
+        copy_str(u->program, sizeof(u->program), r->program);
+        u->minutes = isfinite(r->minutes) && r->minutes > 0 ? r->minutes : 0;
+        copy_str(u->ended, sizeof(u->ended), r->ended);
+        copy_str(u->profile, sizeof(u->profile), r->profile);
+        u->end = r->end > 0 ? r->end : 0;
+        u->intensity = r->intensity >= 1 && r->intensity <= 5 ? r->intensity : 0;
+        u->heat = u->intensity && r->heat;
+        u->has_before = r->has_before && r->pain_before >= 0 && r->pain_before <= 10;
+        u->pain_before = u->has_before ? r->pain_before : 0;
+        u->has_after = r->has_after && r->pain_after >= 0 && r->pain_after <= 10;
+        u->pain_after = u->has_after ? r->pain_after : 0;
+        copy_str(u->zone, sizeof(u->zone), r->zone);
+}
+
 int chair_persist_add_usage(struct chair_persist *p, const struct chair_usage_record *r) {
         if (p->n_usage == CHAIR_USAGE_MAX) {
                 memmove(&p->usage[0], &p->usage[1], (CHAIR_USAGE_MAX - 1) * sizeof(p->usage[0]));
@@ -815,15 +924,40 @@ int chair_persist_add_usage(struct chair_persist *p, const struct chair_usage_re
         int k = usage_reserve(p, p->n_usage + 1);
         if (k < 0)
                 return k;
-        struct chair_usage_record *u = &p->usage[p->n_usage++];
-        memset(u, 0, sizeof(*u));
-        u->start = r->start < 0 ? 0 : r->start;
-        copy_str(u->program, sizeof(u->program), r->program);
-        u->minutes = isfinite(r->minutes) && r->minutes > 0 ? r->minutes : 0;
-        copy_str(u->ended, sizeof(u->ended), r->ended);
-        copy_str(u->profile, sizeof(u->profile), r->profile);
+        usage_copy(&p->usage[p->n_usage++], r);
         p->dirty[FILE_USAGE] = true;
         return 0;
+}
+
+int chair_persist_usage_update(struct chair_persist *p, size_t i, const struct chair_usage_record *r) {
+        if (i >= p->n_usage)
+                return -ENOENT;
+        usage_copy(&p->usage[i], r);
+        p->dirty[FILE_USAGE] = true;
+        return 0;
+}
+
+const struct chair_pending_rating *chair_persist_pending_before(const struct chair_persist *p) {
+        return &p->pending_before;
+}
+
+void chair_persist_set_pending_before(struct chair_persist *p, const struct chair_pending_rating *r) {
+        struct chair_pending_rating b = { 0 };
+        if (r && r->set && r->pain >= 0 && r->pain <= 10) {
+                b = *r;
+                copy_str(b.zone, sizeof(b.zone), r->zone);
+                copy_str(b.profile, sizeof(b.profile), r->profile);
+                b.at = r->at < 0 ? 0 : r->at;
+        }
+        if (memcmp(&b, &p->pending_before, sizeof(b)) == 0)
+                return;
+        p->pending_before = b;
+        p->dirty[FILE_USAGE] = true;
+}
+
+const struct chair_usage_record *chair_persist_usage_all(const struct chair_persist *p, size_t *n) {
+        *n = p->n_usage;
+        return p->usage;
 }
 
 size_t chair_persist_n_usage(const struct chair_persist *p) {

@@ -34,6 +34,8 @@
 #include "counters.h"
 
 #define CHAIR_PERSIST_VERSION 1
+/* usage.json alone is at version 2 (pain diary fields); version 1 files still load. */
+#define CHAIR_USAGE_VERSION 2
 #define CHAIR_FAULT_HISTORY_MAX 64
 #define CHAIR_SELFTEST_HISTORY_MAX 16
 #define CHAIR_USAGE_MAX 4096            /* oldest sessions drop out beyond this (years of daily use) */
@@ -60,6 +62,26 @@ struct chair_usage_record {
         float minutes;             /* massage time actually given */
         char ended[16];            /* chair_end_reason_name(): completed, stopped, fault, left, shutdown */
         char profile[CHAIR_PROFILE_NAME_MAX];   /* "" when none */
+        /* The pain diary (lib/diary.h), usage.json version 2; zero = unknown /
+         * not rated, so a record built as { .start = ... } means no rating.  A
+         * version 1 file loads with these zero. */
+        int64_t end;               /* Unix seconds the session ended; 0 = unknown (start + minutes) */
+        int8_t intensity;          /* 1..5 at the session's end, 0 = unknown */
+        bool heat;                 /* heat was on (meaningful when intensity != 0) */
+        bool has_before, has_after;
+        int8_t pain_before;        /* 0..10 (numeric rating scale), when has_before */
+        int8_t pain_after;         /* 0..10, when has_after */
+        char zone[4];              /* "L1".."S1" the owner rated, "" = none given */
+};
+
+/* A pain rating waiting for its session (lib/diary.h): a "before" given while
+ * idle, kept in usage.json ("pending_before") so a restart does not lose it. */
+struct chair_pending_rating {
+        bool set;
+        int8_t pain;               /* 0..10 */
+        char zone[4];              /* "" = none */
+        char profile[CHAIR_PROFILE_NAME_MAX];   /* "" = fits any session */
+        int64_t at;                /* Unix seconds it was given */
 };
 
 struct chair_profile {
@@ -115,6 +137,8 @@ int chair_persist_save(struct chair_persist *p, bool force);
 bool chair_persist_dirty(const struct chair_persist *p);
 /* profiles.json alone: true while a change to the profiles is not on disk yet. */
 bool chair_persist_profiles_dirty(const struct chair_persist *p);
+/* usage.json alone (the pain diary's ratings live there). */
+bool chair_persist_usage_dirty(const struct chair_persist *p);
 
 /* Counters: the persisted totals.  set replaces them (marks dirty). */
 const struct chair_counters *chair_persist_counters(const struct chair_persist *p);
@@ -135,6 +159,14 @@ const struct chair_selftest_record *chair_persist_selftest(const struct chair_pe
 int chair_persist_add_usage(struct chair_persist *p, const struct chair_usage_record *r);
 size_t chair_persist_n_usage(const struct chair_persist *p);
 const struct chair_usage_record *chair_persist_usage(const struct chair_persist *p, size_t i);
+/* The whole log as one array (oldest first, *n records); valid until the next add/load. */
+const struct chair_usage_record *chair_persist_usage_all(const struct chair_persist *p, size_t *n);
+/* Replace record i (a rating added, a profile forgotten); strings truncated as
+ * in add.  Returns 0, -ENOENT (no record i). */
+int chair_persist_usage_update(struct chair_persist *p, size_t i, const struct chair_usage_record *r);
+/* The pending "before" rating (set false: none); set marks usage.json dirty. */
+const struct chair_pending_rating *chair_persist_pending_before(const struct chair_persist *p);
+void chair_persist_set_pending_before(struct chair_persist *p, const struct chair_pending_rating *r);
 /* Minutes per local day and per program over the last CHAIR_USAGE_DAYS days up to now. */
 void chair_persist_usage_summary(const struct chair_persist *p, int64_t now, struct chair_usage_summary *s);
 

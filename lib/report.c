@@ -169,6 +169,23 @@ int chair_report_reply(const char *id_json, enum chair_err err, const char *mess
         return finish(o, ret);
 }
 
+int chair_report_reply_data(const char *id_json, struct json_object *data, char **ret) {
+        if (!ret || !data) {
+                json_object_put(data);
+                return -EINVAL;
+        }
+        json_object *o = json_object_new_object();
+        json_object *id = parse_id(id_json);
+        if (id)
+                add(o, "id", id);
+        add(o, "ok", json_object_new_boolean(true));
+        struct json_object_iter it;
+        json_object_object_foreachC(data, it)
+                add(o, it.key, json_object_get(it.val));
+        json_object_put(data);
+        return finish(o, ret);
+}
+
 int chair_report_event(const struct chair_event *ev, const struct chair_programs *progs,
                        double wall_s, char **ret) {
         if (!ev || !ret)
@@ -600,6 +617,39 @@ static void add_str(json_object *o, const char *k, const char *v) {
         add(o, k, json_object_new_string(v));
 }
 
+/* The pain diary (docs/pain-diary.md): the last rating as a number that rates
+ * (phase auto), the last change as a sensor, both read from the "rated"
+ * event; on other events the template fails on purpose (is_defined) and Home
+ * Assistant keeps the entity's state.  A button starts the suggestion. */
+static void discovery_diary(json_object *cmps, const char *chair, const char *base, const char *set) {
+        char *event = NULL;
+        if (asprintf(&event, "%s/event", base) < 0)
+                return;
+        json_object *c = component(cmps, chair, &(struct component) { "pain", "number", "Pain (last rating)" }, event);
+        add_str(c, "command_topic", set);
+        add_str(c, "command_template", "{\"action\":\"rate\",\"pain\":{{ value | int }},\"phase\":\"auto\"}");
+        add_str(c, "value_template", "{{ value_json.pain | is_defined }}");
+        add(c, "min", json_object_new_int(0));
+        add(c, "max", json_object_new_int(10));
+        add(c, "step", json_object_new_int(1));
+        add_str(c, "mode", "slider");
+        add_str(c, "icon", "mdi:emoticon-sad-outline");
+
+        c = component(cmps, chair, &(struct component) { "pain_change", "sensor", "Pain change (last session)" },
+                      event);
+        add_str(c, "value_template", "{{ value_json.change | is_defined }}");
+        add_str(c, "unit_of_measurement", "points");
+        add_str(c, "state_class", "measurement");
+        add_str(c, "icon", "mdi:trending-down");
+
+        c = component(cmps, chair, &(struct component) { "start_suggestion", "button", "Start suggested session" },
+                      NULL);
+        add_str(c, "command_topic", set);
+        add_str(c, "payload_press", "{\"action\":\"suggest\",\"start\":true}");
+        add_str(c, "icon", "mdi:lightbulb-on-outline");
+        free(event);
+}
+
 /* design C3: recline, minutes, focus and the child lock. */
 static void add_owner_entities(json_object *cmps, const struct chair_config *cfg, const char *chair,
                                const char *state, const char *set) {
@@ -810,6 +860,8 @@ int chair_report_discovery(const struct chair_config *cfg, const struct chair_pr
         add_str(c, "entity_category", "diagnostic");
         add_str(c, "json_attributes_topic", state);
         add_str(c, "json_attributes_template", "{{ {'faults': value_json.faults} | tojson }}");
+
+        discovery_diary(cmps, chair, base, set);
 
         add(o, "cmps", cmps);
         free(state), free(set), free(avail);

@@ -38,6 +38,11 @@ int chair_report_state(const struct chair_status *st, const struct chair_program
  * message NULL → chair_err_message(err). */
 int chair_report_reply(const char *id_json, enum chair_err err, const char *message, char **ret);
 
+/* An ok reply carrying members: {"id":...,"ok":true, <each member of data>}
+ * (history, suggest).  Takes data (freed in every case). */
+struct json_object;
+int chair_report_reply_data(const char *id_json, struct json_object *data, char **ret);
+
 /* Event topic payload for ev, or -ENOENT for kinds not published (RESULT).
  * wall_s: UNIX time to stamp the event with ("ts"). */
 int chair_report_event(const struct chair_event *ev, const struct chair_programs *progs,

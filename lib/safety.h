@@ -50,6 +50,17 @@ void chair_safety_init(struct chair_safety *s);
 void chair_safety_detect(struct chair_safety *s, const struct chair_config *cfg, const struct chair_inputs *in,
                          uint32_t pulses, const struct chair_outputs *prev_out, double dt);
 
+/* The faults raised since the last ack have been reported (events emitted). */
+static inline void chair_safety_ack_raised(struct chair_safety *s) {
+        s->raised = 0;
+}
+
+/* A move to an end switch is under way (homing, parking): the carriage's stall
+ * and travel rules judge it as such. */
+static inline void chair_safety_set_homing(struct chair_safety *s, bool homing) {
+        s->homing = homing;
+}
+
 /* Latch a fault raised from outside (loop overrun, HAL I/O, pinch seen by control). */
 void chair_safety_raise(struct chair_safety *s, enum chair_fault f);
 

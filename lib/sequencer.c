@@ -428,3 +428,37 @@ enum chair_technique chair_seq_technique(const struct chair_seq *s) {
                 return s->prog->steps[s->step].technique;
         return CHAIR_TECH_HEAT;
 }
+
+/* ---- the owner's live settings ---- */
+
+static uint8_t level(int v) {
+        return (uint8_t) (v < 1 ? 1 : v > 5 ? 5 : v);
+}
+
+void chair_seq_set_intensity(struct chair_seq *s, int v) {
+        s->intensity = level(v);
+}
+
+void chair_seq_set_speed(struct chair_seq *s, int v) {
+        s->speed = level(v);
+}
+
+void chair_seq_change_intensity(struct chair_seq *s, int delta) {
+        s->intensity = level(s->intensity + delta);
+}
+
+void chair_seq_change_speed(struct chair_seq *s, int delta) {
+        s->speed = level(s->speed + delta);
+}
+
+void chair_seq_set_heat(struct chair_seq *s, bool on) {
+        s->heat = on;
+}
+
+void chair_seq_set_focus(struct chair_seq *s, int landmark) {
+        s->focus = (int8_t) (landmark >= 0 && landmark < _CHAIR_LM_COUNT ? landmark : -1);
+}
+
+void chair_seq_set_recline(struct chair_seq *s, enum chair_recline r) {
+        s->owner_recline = r;
+}

@@ -107,6 +107,19 @@ bool chair_seq_tick(struct chair_seq *s, const struct chair_config *cfg, const s
                     float carriage_mm, double dt, struct chair_seq_out *out);
 
 /* The session's massage time is over or was stopped: go to the ending phase. */
+/*
+ * The owner's live settings (the control step validated them): intensity and
+ * speed 1..5, or a relative change whose result is clamped to 1..5; heat; the
+ * focus landmark (-1 = none); a recline preset that overrides the steps'.
+ */
+void chair_seq_set_intensity(struct chair_seq *s, int level);
+void chair_seq_set_speed(struct chair_seq *s, int level);
+void chair_seq_change_intensity(struct chair_seq *s, int delta);
+void chair_seq_change_speed(struct chair_seq *s, int delta);
+void chair_seq_set_heat(struct chair_seq *s, bool on);
+void chair_seq_set_focus(struct chair_seq *s, int landmark);
+void chair_seq_set_recline(struct chair_seq *s, enum chair_recline r);
+
 void chair_seq_end(struct chair_seq *s);
 /* Pause (outputs go safe while paused) and resume where it left off.
  * Both return false when the phase does not allow it. */

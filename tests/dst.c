@@ -20,6 +20,7 @@
 #include "dst.h"
 #include "errors.h"
 #include "hal-sim.h"
+#include "program-load.h"
 #include "program.h"
 
 /* Documented detection figures (docs/safety.md, "Fault table"). */

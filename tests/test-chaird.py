@@ -106,7 +106,7 @@ class Chair:
         # Each chair its own state directory: one chaird per state directory.
         self.state = os.path.join(self.dir, "state")
         env.update(NOTIFY_SOCKET=self.sock_path, CHAIRD_TEST_HOOKS="1", CHAIRD_TEST_DUMP=self.dump,
-                   STATE_DIRECTORY=self.state)
+                   STATE_DIRECTORY=self.state, RUNTIME_DIRECTORY=self.dir)
         if watchdog_usec:
             env["WATCHDOG_USEC"] = str(watchdog_usec)
         self.log = open(self.log_path, "w")
@@ -231,7 +231,8 @@ def test_cli():
     r = subprocess.run([CHAIRD, "--safe-state", "--config", os.path.join(c.dir, "nope.yaml")],
                        capture_output=True, text=True, env=dict(os.environ, STATE_DIRECTORY=empty))
     check(r.returncode == 1, "--safe-state with a missing config and no saved map exits 1")
-    r = subprocess.run([CHAIRD, "--config", c.config, "--run", "nope"], capture_output=True, text=True)
+    r = subprocess.run([CHAIRD, "--config", c.config, "--run", "nope"], capture_output=True, text=True,
+                       env=dict(os.environ, STATE_DIRECTORY=c.state, RUNTIME_DIRECTORY=c.dir))
     check(r.returncode == 1 and "unknown program" in r.stderr, "--run with an unknown program exits 1")
     c.close()
 
@@ -396,6 +397,7 @@ def test_single_instance():
             env.pop(k, None)
         # the same config: same state directory, same chair on the same broker
         env["STATE_DIRECTORY"] = c.state
+        env["RUNTIME_DIRECTORY"] = c.dir
         r = subprocess.run([CHAIRD, "--config", c.config], env=env, capture_output=True, text=True, timeout=60)
         names = "another chaird runs for this chair" in r.stderr and ("pid %d" % c.proc.pid) in r.stderr
         check(r.returncode != 0 and names,

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "command.h"
+#include "diary.h"
 #include "config.h"
 #include "program.h"
 
@@ -208,6 +209,65 @@ static void test_forget_profile(void **state) {
         assert_non_null(strstr(chair_err_message(CHAIR_ERR_UNKNOWN_PROFILE), "profile"));
 }
 
+/* The pain diary's actions: rate, history, suggest (design C4). */
+static void test_diary_actions(void **state) {
+        static const struct {
+                const char *json;
+                enum chair_err err;
+                const char *word;          /* a word the message holds when refused */
+                int pain, phase, days;
+                const char *zone, *profile;
+                bool start;
+        } t[] = {
+                { "{\"action\":\"rate\",\"pain\":6,\"phase\":\"before\"}", CHAIR_OK, NULL, 6, CHAIR_DIARY_BEFORE, 90, "", "", false },
+                { "{\"action\":\"rate\",\"pain\":0,\"phase\":\"after\",\"zone\":\"L4\",\"profile\":\"anna\"}", CHAIR_OK, NULL,
+                  0, CHAIR_DIARY_AFTER, 90, "L4", "anna", false },
+                { "{\"action\":\"rate\",\"pain\":10,\"phase\":\"auto\",\"zone\":\"S1\"}", CHAIR_OK, NULL, 10, CHAIR_DIARY_AUTO, 90, "S1", "", false },
+                { "{\"action\":\"rate\",\"pain\":11,\"phase\":\"after\"}", CHAIR_ERR_INVALID_VALUE, "0..10" },
+                { "{\"action\":\"rate\",\"pain\":-1,\"phase\":\"after\"}", CHAIR_ERR_INVALID_VALUE, "0..10" },
+                { "{\"action\":\"rate\",\"pain\":5.5,\"phase\":\"after\"}", CHAIR_ERR_INVALID_VALUE, "integer" },
+                { "{\"action\":\"rate\",\"pain\":\"5\",\"phase\":\"after\"}", CHAIR_ERR_INVALID_VALUE, "integer" },
+                { "{\"action\":\"rate\",\"pain\":5,\"phase\":\"during\"}", CHAIR_ERR_INVALID_VALUE, "phase" },
+                { "{\"action\":\"rate\",\"pain\":5,\"phase\":\"after\",\"zone\":\"T10\"}", CHAIR_ERR_INVALID_VALUE, "L1" },
+                { "{\"action\":\"rate\",\"pain\":5,\"phase\":\"after\",\"zone\":4}", CHAIR_ERR_INVALID_VALUE, "zone" },
+                { "{\"action\":\"rate\",\"pain\":5}", CHAIR_ERR_INVALID_VALUE, "needs" },
+                { "{\"action\":\"rate\",\"phase\":\"after\"}", CHAIR_ERR_INVALID_VALUE, "needs" },
+                { "{\"action\":\"rate\",\"pain\":5,\"phase\":\"after\",\"profile\":\"\"}", CHAIR_ERR_INVALID_VALUE, "profile" },
+                { "{\"action\":\"rate\",\"pain\":5,\"phase\":\"after\",\"days\":3}", CHAIR_ERR_INVALID_VALUE, "not a member" },
+                { "{\"action\":\"history\"}", CHAIR_OK, NULL, CHAIR_UNSET, CHAIR_UNSET, 90, "", "", false },
+                { "{\"action\":\"history\",\"profile\":\"anna\",\"days\":365}", CHAIR_OK, NULL, CHAIR_UNSET, CHAIR_UNSET, 365, "", "anna", false },
+                { "{\"action\":\"history\",\"days\":0}", CHAIR_ERR_INVALID_VALUE, "days" },
+                { "{\"action\":\"history\",\"days\":3651}", CHAIR_ERR_INVALID_VALUE, "days" },
+                { "{\"action\":\"history\",\"pain\":3}", CHAIR_ERR_INVALID_VALUE, "not a member" },
+                { "{\"action\":\"suggest\",\"profile\":\"anna\"}", CHAIR_OK, NULL, CHAIR_UNSET, CHAIR_UNSET, 90, "", "anna", false },
+                { "{\"action\":\"suggest\",\"start\":true}", CHAIR_OK, NULL, CHAIR_UNSET, CHAIR_UNSET, 90, "", "", true },
+                { "{\"action\":\"suggest\",\"start\":1}", CHAIR_ERR_INVALID_VALUE, "start" },
+                { "{\"action\":\"suggest\",\"program\":\"deep-back\"}", CHAIR_ERR_INVALID_VALUE, "not a member" },
+        };
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+                struct chair_cmd cmd;
+                char id[CHAIR_CMD_ID_MAX], msg[256];
+                enum chair_err e = chair_cmd_parse(t[i].json, strlen(t[i].json), &progs, &cmd, id, sizeof(id),
+                                                   msg, sizeof(msg));
+                if (e != t[i].err)
+                        fail_msg("case %zu %s: got %s (%s), want %s", i, t[i].json, chair_err_code(e), msg,
+                                 chair_err_code(t[i].err));
+                if (e != CHAIR_OK) {
+                        if (!strstr(msg, t[i].word))
+                                fail_msg("case %zu %s: message \"%s\" lacks \"%s\"", i, t[i].json, msg, t[i].word);
+                        continue;
+                }
+                assert_int_equal(cmd.pain, t[i].pain);
+                assert_int_equal(cmd.phase, t[i].phase);
+                assert_int_equal(cmd.days, t[i].days);
+                assert_string_equal(cmd.zone, t[i].zone);
+                assert_string_equal(cmd.profile, t[i].profile);
+                assert_int_equal(cmd.start, t[i].start);
+        }
+        assert_string_equal(chair_err_code(CHAIR_ERR_NO_SESSION), "no_session");
+        assert_string_equal(chair_err_code(CHAIR_ERR_NO_SUGGESTION), "no_suggestion");
+}
+
 static void test_too_large(void **state) {
         /* a valid command padded with whitespace beyond the limit: size is checked first */
         size_t n = CHAIR_CMD_MAX_BYTES + 1;
@@ -397,6 +457,7 @@ int main(void) {
                 cmocka_unit_test(test_every_action_named),
                 cmocka_unit_test(test_err_codes),
                 cmocka_unit_test(test_forget_profile),
+                cmocka_unit_test(test_diary_actions),
                 cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_minutes_limited_by_config),
                 cmocka_unit_test(test_id_too_long_and_not_nul_terminated),

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "errors.h"
+#include "program-load.h"
 #include "program.h"
 
 static char data_dir[PATH_MAX / 2];

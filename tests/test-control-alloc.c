@@ -18,6 +18,7 @@
 #include "control.h"
 #include "errors.h"
 #include "hal-sim.h"
+#include "program-load.h"
 #include "program.h"
 
 static bool armed;

@@ -12,9 +12,10 @@
 
 #include "body.h"
 #include "config.h"
+#include "hal-backend.h"
 #include "hal-sim.h"
-#include "iio.h"
 #include "hal.h"
+#include "iio.h"
 
 #define MS 1000000ULL
 #define S  1000000000ULL

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "errors.h"
 #include "inject.h"
+#include "program-load.h"
 #include "program.h"
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))

@@ -156,6 +156,9 @@ class Chair:
         e = dict(os.environ)
         e.pop("NOTIFY_SOCKET", None)
         e.pop("JOURNAL_STREAM", None)
+        # chaird's one-per-chair lock of the chair id goes to the runtime directory:
+        # the test's own, not the machine's /run/chaird
+        e["RUNTIME_DIRECTORY"] = self.tmp
         e.update(env or {})
         self.log = open(self.logpath, "a")
         self.proc = subprocess.Popen(self.wrapper + [CHAIRD, "--config", self.cfg], stdout=self.log,

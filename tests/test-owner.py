@@ -134,7 +134,14 @@ def test_commands(tmp):
         check(first(evs, "paused")["reason"] == "occupant_left", "paused by the occupant: %r" % evs)
         sim(b, {"occupied": True})
         events(ev, ["occupant_returned"])
-        check(st(b)["state"] == "paused", "back in the seat: still paused until resume")
+        # the state follows the event (published on change, at most 10/s): wait for it,
+        # then make sure nothing resumed the session behind the owner's back
+        s = H.wait_for("the state after the occupant returned",
+                       lambda: (lambda x: x if x.get("occupied") and x.get("state") in ("paused", "running") else None)(st(b)))
+        time.sleep(0.5)
+        s = st(b)
+        check(s.get("state") == "paused", "back in the seat: still paused until resume (%r)" %
+              ({k: s.get(k) for k in ("state", "occupied", "program")},))
         H.expect_reply(b, {"action": "resume"})
         running(b)
 

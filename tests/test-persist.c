@@ -530,6 +530,105 @@ static void test_usage_log_is_capped(void **state) {
         chair_persist_free(p);
 }
 
+/* ---- the pain diary's fields (usage.json version 2) -------------------- */
+
+/* A usage.json as chaird wrote it before the pain diary (version 1) loads
+ * unchanged, and the next save writes version 2 with the ratings. */
+static void test_usage_version1_loads(void **state) {
+        char *dir = make_dir(), msg[512];
+        struct chair_persist *p;
+
+        write_file(dir, "usage.json",
+                   "{\n  \"version\": 1,\n  \"sessions\": [\n"
+                   "    { \"start\": 1700000000, \"program\": \"lumbar-relief\", \"minutes\": 15.0, \"ended\": \"completed\", \"profile\": \"anna\" },\n"
+                   "    { \"start\": 1700090000, \"program\": \"posture\", \"minutes\": 9.5, \"ended\": \"stopped\" }\n"
+                   "  ]\n}\n");
+        assert_int_equal(chair_persist_new(dir, &p), 0);
+        assert_int_equal(chair_persist_load(p, msg, sizeof(msg)), 0);
+        assert_int_equal(chair_persist_n_usage(p), 2);
+        const struct chair_usage_record *u = chair_persist_usage(p, 0);
+        assert_int_equal(u->start, 1700000000);
+        assert_string_equal(u->profile, "anna");
+        assert_int_equal(u->end, 0);
+        assert_false(u->has_before);
+        assert_false(u->has_after);
+        assert_int_equal(u->intensity, 0);
+
+        /* rate the first one and save: version 2 with the ratings */
+        struct chair_usage_record r = *u;
+        r.has_before = r.has_after = true;
+        r.pain_before = 6;
+        r.pain_after = 3;
+        r.intensity = 3;
+        r.heat = true;
+        r.end = 1700000900;
+        snprintf(r.zone, sizeof(r.zone), "L4");
+        assert_int_equal(chair_persist_usage_update(p, 0, &r), 0);
+        assert_int_equal(chair_persist_usage_update(p, 2, &r), -ENOENT);
+        assert_true(chair_persist_dirty(p));
+        assert_int_equal(chair_persist_save(p, false), 0);
+        chair_persist_free(p);
+
+        struct json_object *o = json_object_from_file(strcat(strcpy(msg, dir), "/usage.json"));
+        assert_non_null(o);
+        struct json_object *v, *a;
+        assert_true(json_object_object_get_ex(o, "version", &v));
+        assert_int_equal(json_object_get_int(v), CHAIR_USAGE_VERSION);
+        assert_true(json_object_object_get_ex(o, "sessions", &a));
+        assert_true(json_object_object_get_ex(json_object_array_get_idx(a, 0), "pain_after", &v));
+        assert_int_equal(json_object_get_int(v), 3);
+        /* the unrated record carries no diary members */
+        assert_false(json_object_object_get_ex(json_object_array_get_idx(a, 1), "pain_before", &v));
+        json_object_put(o);
+
+        assert_int_equal(chair_persist_new(dir, &p), 0);
+        assert_int_equal(chair_persist_load(p, msg, sizeof(msg)), 0);
+        u = chair_persist_usage(p, 0);
+        assert_true(u->has_before && u->has_after && u->heat);
+        assert_int_equal(u->pain_before, 6);
+        assert_int_equal(u->pain_after, 3);
+        assert_int_equal(u->intensity, 3);
+        assert_int_equal(u->end, 1700000900);
+        assert_string_equal(u->zone, "L4");
+        assert_false(chair_persist_usage(p, 1)->has_before);
+        assert_false(chair_persist_pending_before(p)->set);
+
+        /* a "before" waiting for its start is kept in usage.json too */
+        struct chair_pending_rating pb = { .set = true, .pain = 7, .zone = "S1", .profile = "anna", .at = 1700001000 };
+        chair_persist_set_pending_before(p, &pb);
+        assert_true(chair_persist_usage_dirty(p));
+        assert_int_equal(chair_persist_save(p, false), 0);
+        chair_persist_free(p);
+        assert_int_equal(chair_persist_new(dir, &p), 0);
+        assert_int_equal(chair_persist_load(p, msg, sizeof(msg)), 0);
+        const struct chair_pending_rating *got = chair_persist_pending_before(p);
+        assert_true(got->set);
+        assert_int_equal(got->pain, 7);
+        assert_int_equal(got->at, 1700001000);
+        assert_string_equal(got->zone, "S1");
+        assert_string_equal(got->profile, "anna");
+        chair_persist_set_pending_before(p, NULL);
+        assert_int_equal(chair_persist_save(p, false), 0);
+        chair_persist_free(p);
+        char *text = read_file(dir, "usage.json");
+        assert_null(strstr(text, "pending_before"));
+        free(text);
+
+        /* a version from the future, or a pain outside 0..10, is set aside */
+        write_file(dir, "usage.json", "{\"version\": 3, \"sessions\": []}");
+        assert_int_equal(chair_persist_new(dir, &p), 0);
+        assert_int_equal(chair_persist_load(p, msg, sizeof(msg)), 1);
+        assert_non_null(strstr(msg, "unsupported version"));
+        chair_persist_free(p);
+        write_file(dir, "usage.json", "{\"version\": 2, \"sessions\": [{\"start\": 1, \"program\": \"p\", "
+                   "\"minutes\": 1, \"pain_before\": 11}]}");
+        assert_int_equal(chair_persist_new(dir, &p), 0);
+        assert_int_equal(chair_persist_load(p, msg, sizeof(msg)), 1);
+        assert_int_equal(chair_persist_n_usage(p), 0);
+        chair_persist_free(p);
+        remove_dir(dir);
+}
+
 /* ---- profiles ----------------------------------------------------------- */
 
 static void test_profiles(void **state) {
@@ -824,6 +923,7 @@ int main(void) {
                 cmocka_unit_test(test_write_atomic_errors),
                 cmocka_unit_test(test_usage_summary),
                 cmocka_unit_test(test_usage_log_is_capped),
+                cmocka_unit_test(test_usage_version1_loads),
                 cmocka_unit_test(test_profiles),
                 cmocka_unit_test(test_profile_remove_persists),
                 cmocka_unit_test(test_crash_leaves_old_or_new),

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "errors.h"
+#include "program-load.h"
 #include "program.h"
 
 static const char *const shipped_ids[] = {

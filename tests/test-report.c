@@ -383,6 +383,8 @@ static const struct {
         /* issue 16 / design C3 */
         { "focus", "select" },    { "extend", "button" },      { "skip", "button" },
         { "clear_faults", "button" }, { "child_lock", "lock" },
+        /* issue 18: the pain diary */
+        { "pain", "number" },     { "pain_change", "sensor" }, { "start_suggestion", "button" },
 };
 
 static void test_discovery(void **state) {
@@ -457,6 +459,25 @@ static void test_discovery(void **state) {
                             "chaird/living-room/state");
         assert_string_equal(json_object_get_string(get_path(cmps, "stop.payload_press")),
                             "{\"action\":\"stop\"}");
+
+        /* the pain diary's entities send commands chaird takes, and read the rated event */
+        struct chair_cmd cmd;
+        char id[CHAIR_CMD_ID_MAX], msg[256];
+        const char *press = json_object_get_string(get_path(cmps, "start_suggestion.payload_press"));
+        assert_int_equal(chair_cmd_parse(press, strlen(press), &progs, &cmd, id, sizeof(id), msg, sizeof(msg)), CHAIR_OK);
+        assert_int_equal(cmd.action, CHAIR_ACTION_SUGGEST);
+        assert_true(cmd.start);
+        const char *tmpl = json_object_get_string(get_path(cmps, "pain.command_template"));
+        char rate[160];
+        const char *v = strstr(tmpl, "{{ value | int }}");
+        assert_non_null(v);
+        snprintf(rate, sizeof(rate), "%.*s7%s", (int) (v - tmpl), tmpl, v + strlen("{{ value | int }}"));
+        assert_int_equal(chair_cmd_parse(rate, strlen(rate), &progs, &cmd, id, sizeof(id), msg, sizeof(msg)), CHAIR_OK);
+        assert_int_equal(cmd.action, CHAIR_ACTION_RATE);
+        assert_int_equal(cmd.pain, 7);
+        assert_string_equal(json_object_get_string(get_path(cmps, "pain.state_topic")), "chaird/living-room/event");
+        assert_string_equal(json_object_get_string(get_path(cmps, "pain_change.state_topic")),
+                            "chaird/living-room/event");
         /* idle: HA's "unknown" (payload_reset), not 0 below the slider's 1..5 */
         assert_string_equal(json_object_get_string(get_path(cmps, "intensity.payload_reset")), "None");
         assert_non_null(strstr(json_object_get_string(get_path(cmps, "intensity.value_template")), "'None'"));
@@ -479,6 +500,18 @@ static void test_discovery(void **state) {
         free(s);
 }
 
+/* history and suggest: an ok reply with the members the diary built. */
+static void test_reply_data(void **state) {
+        char *s = NULL;
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "rated", json_object_new_int(3));
+        json_object_object_add(d, "profile", NULL);
+        assert_int_equal(chair_report_reply_data("\"h1\"", d, &s), 0);
+        assert_string_equal(s, "{\"id\":\"h1\",\"ok\":true,\"rated\":3,\"profile\":null}");
+        free(s);
+        assert_int_equal(chair_report_reply_data(NULL, NULL, &s), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_state_running),
@@ -489,6 +522,7 @@ int main(void) {
                 cmocka_unit_test(test_diag),
                 cmocka_unit_test(test_diag_persistent),
                 cmocka_unit_test(test_discovery),
+                cmocka_unit_test(test_reply_data),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,8 +25,10 @@
 #include "config.h"
 #include "control.h"
 #include "errors.h"
+#include "hal-backend.h"
 #include "hal.h"
 #include "histogram.h"
+#include "program-load.h"
 #include "program.h"
 #include "rtloop.h"
 

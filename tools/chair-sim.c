@@ -17,6 +17,7 @@
 #include "config.h"
 #include "errors.h"
 #include "inject.h"
+#include "program-load.h"
 #include "program.h"
 #include "simrun.h"
 

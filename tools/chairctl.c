@@ -25,6 +25,8 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include "diary-view.h"
+
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
 #define EXIT_NOANSWER 3
@@ -963,6 +965,65 @@ static json_object *simple(const char *action) {
         return c;
 }
 
+/* ---- the pain diary (docs/pain-diary.md) ---- */
+
+static struct {
+        json_object *cmd;          /* history or suggest, sent by the view */
+        bool csv;
+} D;
+
+/* rate before|after|auto PAIN [--zone L1..S1] [--profile NAME]
+ * diary [--profile NAME] [--days N] [--csv]     suggest [--profile NAME] [--start] */
+static json_object *build_diary(const char *what, int argc, char **argv) {
+        bool rate = !strcmp(what, "rate"), suggest = !strcmp(what, "suggest");
+        json_object *c = simple(rate ? "rate" : suggest ? "suggest" : "history");
+        int i = 0;
+        if (rate) {
+                if (argc < 2) {
+                        fprintf(stderr, "chairctl: rate before|after PAIN (0 = no pain .. 10 = worst imaginable)\n");
+                        exit(EXIT_USAGE);
+                }
+                json_object_object_add(c, "phase", json_object_new_string(argv[0]));
+                json_object_object_add(c, "pain", json_object_new_int(parse_int("pain", argv[1], 0, 10)));
+                i = 2;
+        }
+        for (; i < argc; i++) {
+                const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+                if (!strcmp(a, "--profile") && v)
+                        json_object_object_add(c, "profile", json_object_new_string(v)), i++;
+                else if (rate && !strcmp(a, "--zone") && v)
+                        json_object_object_add(c, "zone", json_object_new_string(v)), i++;
+                else if (!rate && !suggest && !strcmp(a, "--days") && v)
+                        json_object_object_add(c, "days", json_object_new_int(parse_int("days", v, 1, 3650))), i++;
+                else if (!rate && !suggest && !strcmp(a, "--csv"))
+                        D.csv = true;
+                else if (suggest && !strcmp(a, "--start"))
+                        json_object_object_add(c, "start", json_object_new_boolean(true));
+                else {
+                        fprintf(stderr, "chairctl: %s: unexpected \"%s\"\n", what, a);
+                        exit(EXIT_USAGE);
+                }
+        }
+        return c;
+}
+
+static int cmd_diary(struct mosquitto *m) {
+        json_object *start = NULL;
+        bool starting = json_object_object_get_ex(D.cmd, "start", &start);
+        int r = request(m, D.cmd, !S.json && !starting);
+        if (r != 0 || S.json || starting)
+                return r;
+        if (json_object_object_get_ex(R.reply, "suggestion", NULL))
+                r = diary_view_suggestion(stdout, R.reply);
+        else
+                r = D.csv ? diary_view_csv(stdout, R.reply) : diary_view_table(stdout, R.reply);
+        if (r < 0) {
+                fprintf(stderr, "chairctl: the chair's answer lacks the diary (is it older than this chairctl?)\n");
+                return EXIT_NOANSWER;
+        }
+        return 0;
+}
+
 static void usage(FILE *f) {
         fputs("Usage: chairctl [OPTIONS] COMMAND [ARGS]\n"
               "\n"
@@ -979,7 +1040,14 @@ static void usage(FILE *f) {
               "  set KEY=VALUE...        intensity=1..5 speed=1..5 heat=on|off focus=L4|none\n"
               "                          intensity=+1 / speed=-1: one more / one less (+1..+4, -1..-4)\n"
               "  recline upright|relax|zero-gravity\n"
-              "  forget-profile NAME     delete the owner profile NAME (its usage records stay)\n"
+              "  forget-profile NAME     delete the owner profile NAME and its pain diary\n"
+              "                          (its usage records stay, without ratings)\n"
+              "  rate before|after|auto PAIN [--zone L1..S1] [--profile NAME]\n"
+              "                          rate your pain 0..10 before or after a session\n"
+              "  diary [--profile NAME] [--days N] [--csv]\n"
+              "                          rated sessions, a chart, and per program the median change\n"
+              "  suggest [--profile NAME] [--start]\n"
+              "                          the setting that eased your pain most (--start: start it)\n"
               "  status [--json]         current state\n"
               "  watch                   live view until the session ends\n"
               "  programs [--json]       programs the chair knows\n"
@@ -1119,13 +1187,20 @@ int main(int argc, char **argv) {
                 view = cmd_faults;
         else if (!strcmp(cmd, "usage"))
                 view = cmd_usage;
+        else if (!strcmp(cmd, "rate"))
+                request_cmd = build_diary(cmd, nargs, args);
+        else if (!strcmp(cmd, "diary") || !strcmp(cmd, "suggest")) {
+                D.cmd = build_diary(cmd, nargs, args);
+                view = cmd_diary;
+        }
         else {
                 fprintf(stderr, "chairctl: unknown command \"%s\"\n", cmd);
                 usage(stderr);
                 return EXIT_USAGE;
         }
         if (request_cmd && nargs > 0 && strcmp(cmd, "start") && strcmp(cmd, "set") && strcmp(cmd, "recline") &&
-            strcmp(cmd, "forget-profile") && strcmp(cmd, "extend") && strcmp(cmd, "unlock")) {
+            strcmp(cmd, "forget-profile") && strcmp(cmd, "extend") && strcmp(cmd, "unlock") &&
+            strcmp(cmd, "rate")) {
                 fprintf(stderr, "chairctl: %s takes no arguments\n", cmd);
                 return EXIT_USAGE;
         }
