@@ -50,6 +50,7 @@
 #include "hal-linux.h"
 #include "hal.h"
 #include "program.h"
+#include "program-load.h"
 
 #define CONFIGFS "/sys/kernel/config"
 #define GPIO_SIM CONFIGFS "/gpio-sim"
