@@ -37,6 +37,22 @@ deps() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
+# The real-kernel test (tests/kernel/, docs/hardware.md) on this machine only
+# (not in a release root): qemu, the kernel's build tools, a static busybox,
+# and Debian's linux-source-6.1 where the release has it (Debian 12); where it
+# has not, that test skips and says why.
+KERNEL_TEST_PACKAGES="qemu-system-x86 busybox-static make bc flex bison libelf-dev cpio xz-utils"
+kernel_test_deps() {
+        # Inside the Debian 13 root of tools/debian13-root.sh (it marks its top
+        # with .chaird-root-key) the test skips: the host's run boots that
+        # release's binaries itself.
+        [ -f /.chaird-root-key ] && return 0
+        deps "$KERNEL_TEST_PACKAGES"
+        if apt-cache show linux-source-6.1 >/dev/null 2>&1; then
+                deps linux-source-6.1
+        fi
+}
+
 build() {
         if [ ! -f "$build/build.ninja" ]; then
                 # shellcheck disable=SC2086
@@ -93,6 +109,7 @@ test)
         [ -d "$top/web/node_modules" ] ||
                 (cd "$top/web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
                 echo "dev.sh: npm ci in web/ failed; the web-remote test will skip" >&2
+        kernel_test_deps
         # A build dir first set up by `demo` (before cmocka was installed) has the
         # tests switched off by the auto feature: switch them on for good.
         [ -f "$build/build.ninja" ] && meson configure "$build" -Dtests=enabled >/dev/null
