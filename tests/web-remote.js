@@ -81,7 +81,39 @@ async function main() {
     watcher.publish(BASE + '/sim/set', JSON.stringify(change),
       { qos: 1, properties: { responseTopic: BASE + '/reply/web-test', correlationData: Buffer.from(corr) } });
   });
-  await watcher.subscribeAsync([BASE + '/state', BASE + '/reply/web-test'], { qos: 1 });
+  // The diary's traffic as chaird sends it: `rated` events, and the replies to
+  // the page's commands (on <base>/reply, matched here by what they carry).
+  const events = [], replies = [];
+  const seen = [];
+  const wakeSeen = () => { for (const f of seen.slice()) f(); };
+  watcher.on('message', (topic, payload) => {
+    if (topic === BASE + '/event') { events.push(JSON.parse(payload.toString())); wakeSeen(); }
+    if (topic === BASE + '/reply') { replies.push(JSON.parse(payload.toString())); wakeSeen(); }
+  });
+  const waitIn = (list, what, pred) => new Promise((resolve, reject) => {
+    const check = () => {
+      const hit = list.find(pred);
+      if (!hit) return false;
+      seen.splice(seen.indexOf(check), 1);
+      clearTimeout(timer);
+      resolve(hit);
+      return true;
+    };
+    const timer = setTimeout(() => { seen.splice(seen.indexOf(check), 1); reject(new Error('timed out waiting for ' + what)); }, STEP_TIMEOUT);
+    seen.push(check);
+    check();
+  });
+  const waitRated = (what, pred) => waitIn(events, 'the rated event: ' + what, (e) => e.event === 'rated' && pred(e));
+  // A command from the tester, answered on its own response topic.
+  let askSeq = 0;
+  const ask = (cmd) => new Promise((resolve, reject) => {
+    const corr = 'ask-' + (++askSeq);
+    const timer = setTimeout(() => reject(new Error('no answer to ' + JSON.stringify(cmd))), STEP_TIMEOUT);
+    simReplies.set(corr, (r) => { clearTimeout(timer); simReplies.delete(corr); resolve(r); });
+    watcher.publish(BASE + '/set', JSON.stringify(cmd),
+      { qos: 1, properties: { responseTopic: BASE + '/reply/web-test', correlationData: Buffer.from(corr) } });
+  });
+  await watcher.subscribeAsync([BASE + '/state', BASE + '/reply/web-test', BASE + '/event', BASE + '/reply'], { qos: 1 });
   await waitState('the retained state', (s) => s.state === 'idle');
 
   const browser = await chromium.launch({ executablePath: env.CHROMIUM, args: ['--no-sandbox'] });
@@ -124,6 +156,25 @@ async function main() {
       reached = await page.evaluate(() => document.activeElement && document.activeElement.id === 'stop');
     }
     ok(reached, 'Stop is reachable by keyboard');
+
+    // The pain picker before a start.  A profile that does not exist yet is
+    // refused in plain words; without one, 6 by keyboard is kept for the next start.
+    const rateCard = page.locator('#rate');
+    ok(await page.getByRole('heading', { name: 'How is your back?' }).isVisible(), 'idle: the pain picker is shown');
+    ok((await rateCard.getByRole('button', { name: /^Pain \d+$/ }).count()) === 11, 'the picker has Pain 0 .. Pain 10');
+    await page.getByLabel('Profile (optional)').fill('nobody');
+    await rateCard.getByRole('button', { name: 'Pain 9', exact: true }).click();
+    await rateCard.getByText(/^No profile of that name yet: .*\(.+\)$/).waitFor({ timeout: STEP_TIMEOUT });
+    ok(true, 'a rating for an unknown profile: the refusal in plain words');
+    await page.getByLabel('Profile (optional)').fill('');
+    await rateCard.getByRole('button', { name: 'Pain 6', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    let ev = await waitRated('6 before, pending', (e) => e.pain === 6);
+    ok(ev.phase === 'before' && ev.pending === true, 'Pain 6 by keyboard: chaird keeps a "before" for the next start (' + JSON.stringify(ev) + ')');
+    ok(!events.some((e) => e.event === 'rated' && e.pain === 9), 'the refused rating reached no diary');
+    await rateCard.getByText('Noted: 6 before your next session.').waitFor({ timeout: STEP_TIMEOUT });
+    ok(true, 'the page says "Noted: 6 before your next session."');
+    await noSideScroll(page, 'start screen with the pain picker');
 
     await lumbar.check();
     ok((await page.getByLabel('Minutes').inputValue()) === '15', 'picking a program fills its default minutes');
@@ -194,6 +245,14 @@ async function main() {
     await waitState('idle after Stop', (x) => x.state === 'idle');
     ok(true, 'Stop: chaird idle');
 
+    // After the session: 3 goes to it as its "after" (phase auto), the change is -3.
+    await rateCard.getByRole('button', { name: 'Pain 3', exact: true }).click();
+    ev = await waitRated('3 after', (e) => e.pain === 3);
+    ok(ev.phase === 'after' && ev.program === 'lumbar-relief' && ev.change === -3 && ev.profile === 'anna',
+      'Pain 3 after the session: rated after, lumbar-relief, change -3, profile anna (' + JSON.stringify(ev) + ')');
+    await rateCard.getByText('Noted: 3 after this session (anna). It eased by 3.').waitFor({ timeout: STEP_TIMEOUT });
+    ok(true, 'the page says "Noted: 3 after this session (anna). It eased by 3."');
+
     // The profile: chaird remembers anna's session (diagnostics, which the owner
     // role cannot read, so the tester asks), and a profile alone starts her usual.
     await watcher.subscribeAsync(BASE + '/diagnostics', { qos: 1 });
@@ -213,13 +272,68 @@ async function main() {
     await page.getByRole('radio', { name: 'Lumbar relief', exact: true }).waitFor({ timeout: STEP_TIMEOUT });
     await page.evaluate(() => { for (const r of document.querySelectorAll('input[name=program]')) r.checked = false; });
     await page.getByLabel('Profile (optional)').fill('anna');
+    await rateCard.getByRole('button', { name: 'Pain 5', exact: true }).click();
+    ev = await waitRated('5 before anna\'s next', (e) => e.pain === 5);
+    ok(ev.phase === 'before' && ev.pending === true && ev.profile === 'anna', 'Pain 5 with the profile: a "before" for anna\'s next start');
     await page.getByLabel(/^Intensity/).focus();
     await page.keyboard.press('End');       // 5 on the slider: not sent without a program
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     s = await waitState('anna\'s usual session', (x) => ['scanning', 'running'].includes(x.state));
     ok(s.program === 'lumbar-relief' && s.intensity === 2, 'a profile alone starts its usual (' + s.program + ', intensity ' + s.intensity + ')');
+    ok(await rateCard.isVisible(), 'the pain picker stays in the session\'s first minutes');
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await waitState('idle after the second Stop', (x) => x.state === 'idle');
+    await rateCard.getByRole('button', { name: 'Pain 2', exact: true }).click();
+    ev = await waitRated('2 after', (e) => e.pain === 2);
+    ok(ev.phase === 'after' && ev.change === -3, 'Pain 2 after the second session: change -3 (' + JSON.stringify(ev) + ')');
+
+    // A third session of the same setting, rated by the tester over MQTT, so that
+    // the diary has a suggestion (3 rated, 2 of one setting).
+    let r = await ask({ action: 'rate', pain: 5, phase: 'before', profile: 'anna' });
+    ok(r.ok === true, 'tester: rate before 5 for anna');
+    r = await ask({ action: 'start', profile: 'anna' });
+    ok(r.ok === true, 'tester: start anna\'s usual');
+    await waitState('the third session', (x) => ['scanning', 'running'].includes(x.state));
+    r = await ask({ action: 'stop' });
+    await waitState('idle after the third session', (x) => x.state === 'idle');
+    r = await ask({ action: 'rate', pain: 2, phase: 'after', profile: 'anna' });
+    ok(r.ok === true, 'tester: rate after 2 for anna');
+
+    // The diary: the chart has the rated sessions, as chaird's history reply has them.
+    const diaryBtn = page.getByRole('button', { name: 'Show my diary' });
+    await diaryBtn.scrollIntoViewIfNeeded();
+    await diaryBtn.click();
+    const hist = await waitIn(replies, 'the history reply', (x) => x.ok && Array.isArray(x.sessions) && x.profile === 'anna');
+    const sug = await waitIn(replies, 'the suggest reply', (x) => x.ok && x.suggestion);
+    ok(hist.rated === 3 && hist.sessions.length === 3, 'history for anna: 3 rated sessions (' + hist.rated + ')');
+    const first = hist.sessions[0] || {};
+    ok(first.program === 'lumbar-relief' && first.pain_before === 6 && first.pain_after === 3 && first.change === -3,
+      'history: the first session is lumbar-relief, 6 before, 3 after (' + JSON.stringify(first) + ')');
+    const lr = (hist.programs || []).find((p) => p.program === 'lumbar-relief');
+    ok(lr && lr.sessions === 3 && lr.median_change === -3, 'history: lumbar-relief median change -3 over 3 (' + JSON.stringify(lr) + ')');
+    await page.locator('#diary-chart g.session').nth(2).waitFor({ state: 'attached', timeout: STEP_TIMEOUT });
+    const pts = await page.locator('#diary-chart g.session').evaluateAll((gs) => gs.map((g) => [Number(g.dataset.start), Number(g.dataset.before), Number(g.dataset.after)]));
+    ok(JSON.stringify(pts) === JSON.stringify(hist.sessions.map((x) => [x.start, x.pain_before, x.pain_after])),
+      'the chart has exactly the history\'s sessions (' + JSON.stringify(pts) + ')');
+    ok((await page.locator('#line-before').getAttribute('points')).split(' ').length === 3 &&
+       (await page.locator('#line-after').getAttribute('points')).split(' ').length === 3, 'the chart draws before and after lines through 3 sessions');
+    ok(/^3 rated sessions; the last/.test(await page.locator('#chart-desc').textContent()), 'the chart has a text description');
+    ok(await page.locator('#medians').getByText('Lumbar relief: eased by 3 (median of 3 sessions)').isVisible(), 'the median change per program is shown');
+    ok(sug.suggestion.program === 'lumbar-relief' && sug.suggestion.intensity === 2, 'suggest: lumbar-relief at intensity 2 (' + JSON.stringify(sug.suggestion) + ')');
+    ok((await page.locator('#suggest-reason').textContent()) === sug.suggestion.reason, 'the page shows the suggestion\'s reason (' + sug.suggestion.reason + ')');
+    await noSideScroll(page, 'diary');
+    await page.locator('#diary').scrollIntoViewIfNeeded();
+    await page.locator('#diary-h').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: env.SHOT.replace(/\.png$/, '-diary.png') });
+    console.log('screenshot: ' + env.SHOT.replace(/\.png$/, '-diary.png'));
+    const bigDiary = await page.addStyleTag({ content: 'html { font-size: 150% !important; }' });
+    await noSideScroll(page, 'diary at 150 % text');
+    await bigDiary.evaluate((el) => el.remove());
+    await page.getByRole('button', { name: 'Start this' }).click();
+    s = await waitState('the suggested session', (x) => ['scanning', 'running'].includes(x.state));
+    ok(s.program === 'lumbar-relief' && s.intensity === 2, 'Start this: chaird runs the suggestion (' + s.program + ', intensity ' + s.intensity + ')');
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await waitState('idle after the suggested session', (x) => x.state === 'idle');
 
     // Recline presets work when idle too.
     await page.getByRole('button', { name: 'Zero gravity' }).click();

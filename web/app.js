@@ -48,6 +48,7 @@
     unknown_program: 'The chair does not know this program.',
     unknown_profile: 'No profile of that name.',
     internal: 'The chair did not answer in time; try again.',
+    no_suggestion: 'No suggestion yet.',
   };
   // Owner-API (design C3) controls, for "needs a newer chaird".
   const FEATURES = { extend: '+5 minutes', skip: 'Next step', lock: 'The child lock' };
@@ -61,6 +62,16 @@
   const ENDED = { completed: 'The session is over.', stopped: 'Stopped.', fault: 'The session ended on a fault.',
     left: 'The session ended: nobody was seated.', shutdown: 'The chair shut down.', switched: 'Switched program.' };
   const IN_SESSION = ['scanning', 'running', 'paused', 'ending'];
+  // The pain diary's refusals (docs/pain-diary.md), in the owner's words.
+  const RATE_REFUSALS = {
+    no_session: 'There is no session to rate now: rate before a start, in a session\'s first 5 minutes, or within an hour after it ends.',
+    unknown_profile: 'No profile of that name yet: a profile is made by its first session. Clear the profile field to rate without one.',
+    unsupported: 'This chair keeps no diary (it has no state directory).',
+    locked: 'The child lock is on: unlock it first.',
+    unknown_action: 'The diary needs a newer version of the chair\'s software (chaird).',
+  };
+  // chaird takes a "before" rating during the first 5 minutes of massage.
+  const BEFORE_WINDOW_S = 300;
 
   // The chair's geometry as shipped (config defaults): the carriage's 0 mm is
   // SEAT_OFFSET above the seat, the track is TRACK mm long, and a 175 cm
@@ -83,6 +94,7 @@
   const dirty = new Set();           // start options the owner changed (kept when picking a program)
   let pickTimer = null;
   let listRefused = false;
+  let pendingBefore = null;          // a "before" rating chaird keeps for the next start
   const clientTag = Math.random().toString(36).slice(2, 10);
 
   // ---- connection ----------------------------------------------------------
@@ -244,8 +256,13 @@
       render();
     } else if (ev.event === 'session_started') {
       shoulderMm = null;
+      // A "before" kept for the next start now belongs to this one.
+      resetRate(pendingBefore !== null ? 'Noted: ' + pendingBefore + ' before this session.' : '', pendingBefore);
     } else if (ev.event === 'session_ended') {
       toast(ENDED[ev.reason] || 'The session ended.');
+      resetRate('', null);
+    } else if (ev.event === 'rated') {
+      onRated(ev);
     }
   }
 
@@ -333,6 +350,8 @@
     if (session) renderSession();
     renderStart();
     renderChairCtl();
+    renderRate();
+    show('diary', !!st);
   }
 
   function renderFaults() {
@@ -531,6 +550,169 @@
     show('unlock-form', locked);
   }
 
+  // ---- the pain diary ------------------------------------------------------
+  // The picker shows while a rating can land: idle (a "before" for the next
+  // start, or an "after" within the hour), a session's first 5 minutes, and
+  // while it ends.  chaird decides which (phase auto) and says so in the
+  // `rated` event.
+  function renderRate() {
+    const s = st && st.state;
+    const early = inSession() && s !== 'ending' && (st.elapsed_s || 0) < BEFORE_WINDOW_S;
+    show('rate', !!st && (s === 'idle' || s === 'ending' || early));
+    // Before the programs while idle; below the running session's view (its
+    // controls come first) while a session runs.
+    const card = $('rate');
+    const ref = inSession() ? $('session').nextElementSibling : $('session');
+    if (card.nextElementSibling !== ref && card !== ref) $('main').insertBefore(card, ref);
+  }
+
+  function resetRate(text, pressed) {
+    pendingBefore = null;
+    for (const b of $('pain-scale').children) b.setAttribute('aria-pressed', String(Number(b.dataset.pain) === pressed));
+    rateSaid(text, 'ok');
+  }
+
+  function currentProfile() { return $('profile').value.trim(); }
+
+  function rateSaid(text, kind) {
+    const p = $('rate-said');
+    p.textContent = text;
+    p.dataset.kind = kind;
+  }
+
+  async function rate(pain) {
+    const cmd = { action: 'rate', pain, phase: 'auto' };
+    const profile = currentProfile();
+    if (profile) cmd.profile = profile;
+    rateSaid('Sending ' + pain + '…', 'wait');
+    const r = await send(cmd);
+    if (!r) { rateSaid('The chair did not answer; try again.', 'bad'); return; }
+    if (r.ok) {
+      for (const b of $('pain-scale').children) b.setAttribute('aria-pressed', String(Number(b.dataset.pain) === pain));
+      // The words come with the `rated` event (it says before or after); the
+      // reply alone is enough to know it was kept.
+      if ($('rate-said').dataset.kind === 'wait') rateSaid('Noted: ' + pain + '.', 'ok');
+      return;
+    }
+    const code = r.error && r.error.code;
+    const msg = (r.error && r.error.message) || code;
+    rateSaid((RATE_REFUSALS[code] || REFUSALS[code] || 'The chair refused the rating.') + ' (' + msg + ')', 'bad');
+  }
+
+  function onRated(ev) {
+    pendingBefore = ev.phase === 'before' && ev.pending ? ev.pain : null;
+    const who = ev.profile ? ' (' + ev.profile + ')' : '';
+    let text;
+    if (ev.phase === 'before') {
+      text = 'Noted: ' + ev.pain + ' before ' + (ev.pending ? 'your next session' : 'this session') + who + '.';
+    } else {
+      text = 'Noted: ' + ev.pain + ' after this session' + who + '.';
+      if (typeof ev.change === 'number') {
+        text += ev.change < 0 ? ' It eased by ' + (-ev.change) + '.'
+          : ev.change > 0 ? ' It is ' + ev.change + ' worse.' : ' No change.';
+      }
+    }
+    rateSaid(text, 'ok');
+    if (!$('diary-body').hidden && typeof ev.change === 'number') loadDiary();
+  }
+
+  function svg(tag, attrs, text) {
+    const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  function day(t) {
+    return new Date(t * 1000).toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+  }
+
+  function pname(id) {
+    const p = programs.find((x) => x.id === id);
+    return p ? (p.name || p.id) : id;
+  }
+
+  // Pain 0..10 up the side, the rated sessions oldest to newest along the
+  // bottom, evenly spaced (their dates under the first and the last): two
+  // lines, before (dashed, dots) and after (solid, squares).
+  function renderChart(sessions) {
+    const X0 = 30, X1 = 310, Y0 = 145, Y1 = 10;
+    const y = (p) => Y0 - (p / 10) * (Y0 - Y1);
+    const grid = $('chart-grid');
+    grid.replaceChildren();
+    for (const p of [0, 5, 10]) {
+      grid.append(svg('line', { class: 'grid', x1: X0, x2: X1, y1: y(p), y2: y(p) }),
+        svg('text', { class: 'axis-label', x: X0 - 6, y: y(p) + 4, 'text-anchor': 'end' }, String(p)));
+    }
+    const n = sessions.length;
+    const x = (i) => (n === 1 ? (X0 + X1) / 2 : X0 + 8 + i * (X1 - X0 - 16) / (n - 1));
+    const pts = $('chart-points');
+    pts.replaceChildren();
+    const before = [], after = [];
+    sessions.forEach((s, i) => {
+      const cx = x(i).toFixed(1);
+      const g = svg('g', { class: 'session', 'data-start': s.start, 'data-before': s.pain_before, 'data-after': s.pain_after });
+      g.append(svg('title', {}, day(s.start) + ', ' + pname(s.program) + ': ' + s.pain_before + ' before, ' + s.pain_after + ' after'));
+      g.append(svg('circle', { class: 'p-before', cx, cy: y(s.pain_before).toFixed(1), r: 4 }));
+      g.append(svg('rect', { class: 'p-after', x: (x(i) - 3.5).toFixed(1), y: (y(s.pain_after) - 3.5).toFixed(1), width: 7, height: 7 }));
+      pts.append(g);
+      before.push(cx + ',' + y(s.pain_before).toFixed(1));
+      after.push(cx + ',' + y(s.pain_after).toFixed(1));
+    });
+    $('line-before').setAttribute('points', before.join(' '));
+    $('line-after').setAttribute('points', after.join(' '));
+    if (n) {
+      grid.append(svg('text', { class: 'axis-label', x: x(0), y: 163, 'text-anchor': n === 1 ? 'middle' : 'start' }, day(sessions[0].start)));
+      if (n > 1 && day(sessions[n - 1].start) !== day(sessions[0].start)) grid.append(svg('text', { class: 'axis-label', x: x(n - 1), y: 163, 'text-anchor': 'end' }, day(sessions[n - 1].start)));
+      const last = sessions[n - 1];
+      $('chart-desc').textContent = n + ' rated session' + (n === 1 ? '' : 's') + '; the last (' + day(last.start) + ', ' +
+        pname(last.program) + '): ' + last.pain_before + ' before, ' + last.pain_after + ' after';
+    } else {
+      $('chart-desc').textContent = 'No rated sessions yet';
+    }
+  }
+
+  async function loadDiary() {
+    const profile = currentProfile();
+    const h = { action: 'history', days: 90 };
+    const g = { action: 'suggest' };
+    if (profile) { h.profile = profile; g.profile = profile; }
+    $('diary-load').disabled = true;
+    const [hist, sug] = await Promise.all([send(h), send(g)]);
+    $('diary-load').disabled = false;
+    $('diary-load').textContent = 'Refresh the diary';
+    $('diary-body').hidden = false;
+    const empty = $('diary-empty');
+    if (!hist || !hist.ok) {
+      const code = hist && hist.error && hist.error.code;
+      renderChart([]);
+      $('medians').replaceChildren();
+      empty.textContent = hist ? (RATE_REFUSALS[code] || REFUSALS[code] || 'The chair refused.') + ' (' + ((hist.error && hist.error.message) || code) + ')'
+        : 'The chair did not answer; try again.';
+      empty.hidden = false;
+    } else {
+      const sessions = Array.isArray(hist.sessions) ? hist.sessions.filter((s) => typeof s.pain_before === 'number' && typeof s.pain_after === 'number') : [];
+      renderChart(sessions);
+      empty.textContent = sessions.length ? '' : 'No rated sessions in the last ' + hist.days + ' days' + (hist.profile ? ' for ' + hist.profile : '') + ': rate your pain before and after a session.';
+      empty.hidden = sessions.length > 0;
+      const ul = $('medians');
+      ul.replaceChildren();
+      for (const p of hist.programs || []) {
+        const li = document.createElement('li');
+        const m = p.median_change;
+        li.textContent = pname(p.program) + ': ' + (m < 0 ? 'eased by ' + (-m) : m > 0 ? (m + ' worse') : 'no change') +
+          ' (median of ' + p.sessions + ' session' + (p.sessions === 1 ? '' : 's') + ')';
+        ul.append(li);
+      }
+      $('diary-worse').hidden = !hist.worsening;
+      $('diary-worse').textContent = hist.worsening ? 'Your pain is getting worse' + (hist.worsening_reason ? ' (' + hist.worsening_reason + ')' : '') +
+        '. Please see a doctor or physiotherapist.' : '';
+    }
+    const sg = sug && sug.ok && sug.suggestion;
+    $('suggest-reason').textContent = sg ? sg.reason : sug ? ((sug.error && sug.error.message) || 'No suggestion.') : 'The chair did not answer.';
+    show('suggest-start', !!(sg && sg.program));
+  }
+
   // ---- controls ------------------------------------------------------------
   function fillFocus(sel) {
     const none = document.createElement('option');
@@ -570,6 +752,25 @@
     fillFocus($('focus'));
     fillFocus($('s-focus'));
     fillProfiles();
+
+    for (let i = 0; i <= 10; i++) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = String(i);
+      b.dataset.pain = String(i);
+      b.setAttribute('aria-label', 'Pain ' + i);
+      b.setAttribute('aria-pressed', 'false');
+      b.addEventListener('click', () => rate(i));
+      $('pain-scale').append(b);
+    }
+    $('diary-load').addEventListener('click', loadDiary);
+    $('suggest-start').addEventListener('click', async () => {
+      const cmd = { action: 'suggest', start: true };
+      const profile = currentProfile();
+      if (profile) cmd.profile = profile;
+      const r = await command(cmd);
+      if (r && r.ok) toast('Starting the suggested session.');
+    });
 
     $('login-form').addEventListener('submit', (e) => {
       e.preventDefault();
