@@ -190,6 +190,9 @@ async function main() {
     ok(true, 'Start: chaird runs lumbar-relief (state ' + s.state + ')');
     ok(s.intensity === 2 && s.focus === 'L4' && s.remaining_s <= 12 * 60 && s.remaining_s > 11 * 60,
       'Start: intensity 2, focus L4, 12 minutes reach chaird (' + s.intensity + ', ' + s.focus + ', ' + s.remaining_s + ' s)');
+    await rateCard.getByText('Noted: 6 before this session.').waitFor({ timeout: STEP_TIMEOUT });
+    ok(await rateCard.isVisible(), 'in the session\'s first minutes the picker stays, and the kept 6 is this session\'s');
+    ok(await page.locator('#session + #rate').count() === 1, 'during a session the picker comes after the session\'s controls');
     s = await waitState('running', (x) => x.state === 'running' && x.step >= 1);
     await page.getByRole('heading', { name: 'Lumbar relief' }).waitFor({ timeout: STEP_TIMEOUT });
     ok(true, 'the session view shows the program');
