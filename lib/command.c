@@ -448,6 +448,50 @@ static enum chair_err extract_id(json_object *root, char *id_json, size_t id_siz
         return CHAIR_OK;
 }
 
+static bool ascii_only(const char *s, size_t len) {
+        for (size_t i = 0; i < len; i++)
+                if ((unsigned char) s[i] >= 0x80)
+                        return false;
+        return true;
+}
+
+/*
+ * json-c 0.17 and later refuse every byte over 0x7f inside a string in strict
+ * mode ("invalid string sequence": Debian 13's 0.18), although RFC 8259 allows
+ * UTF-8 there; 0.16 (Debian 12) accepts it.  The text is valid UTF-8 by now:
+ * json-c gets each non-ASCII character as its \uXXXX escape (a surrogate pair
+ * above U+FFFF), which every version decodes back to the same UTF-8.  Outside a
+ * string such an escape is as invalid as the raw byte was.  Returns a new
+ * string (3 bytes per input byte at most) and its length, or NULL.
+ */
+static char *ascii_json(const char *s, size_t len, size_t *ret_len) {
+        char *out = malloc(3 * len + 1), *o = out;
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < len;) {
+                unsigned char c = (unsigned char) s[i];
+                if (c < 0x80) {
+                        *o++ = (char) c;
+                        i++;
+                        continue;
+                }
+                unsigned n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+                uint32_t cp = c & (n == 4 ? 0x07 : n == 3 ? 0x0f : 0x1f);
+                for (unsigned k = 1; k < n && i + k < len; k++)
+                        cp = (cp << 6) | ((unsigned char) s[i + k] & 0x3f);
+                i += n;
+                if (cp >= 0x10000) {
+                        cp -= 0x10000;
+                        o += sprintf(o, "\\u%04x\\u%04x", (unsigned) (0xd800 | (cp >> 10)),
+                                     (unsigned) (0xdc00 | (cp & 0x3ff)));
+                } else
+                        o += sprintf(o, "\\u%04x", (unsigned) cp);
+        }
+        *o = 0;
+        *ret_len = (size_t) (o - out);
+        return out;
+}
+
 enum chair_err chair_cmd_parse_cfg(const char *json, size_t len, const struct chair_config *cfg,
                                    const struct chair_programs *progs, struct chair_cmd *cmd,
                                    char *id_json, size_t id_size, char *msg, size_t msg_size) {
@@ -471,9 +515,18 @@ enum chair_err chair_cmd_parse_cfg(const char *json, size_t len, const struct ch
         if (!chair_utf8_valid(json, len))
                 return fail(CHAIR_ERR_BAD_JSON, msg, msg_size, "the command is not valid UTF-8");
 
+        char *escaped = NULL;
+        if (!ascii_only(json, len)) {
+                escaped = ascii_json(json, len, &len);
+                if (!escaped)
+                        return fail(CHAIR_ERR_INTERNAL, msg, msg_size, "out of memory");
+                json = escaped;
+        }
         json_tokener *tok = json_tokener_new_ex(CHAIR_CMD_MAX_DEPTH);
-        if (!tok)
+        if (!tok) {
+                free(escaped);
                 return fail(CHAIR_ERR_INTERNAL, msg, msg_size, "out of memory");
+        }
         json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
         json_object *root = json_tokener_parse_ex(tok, json, (int) len);
         enum json_tokener_error jerr = json_tokener_get_error(tok);
@@ -508,6 +561,7 @@ enum chair_err chair_cmd_parse_cfg(const char *json, size_t len, const struct ch
         e = parse_object(root, max_minutes, progs, cmd, msg, msg_size);
 out:
         json_object_put(root);
+        free(escaped);
         if (e == CHAIR_OK && msg && msg_size > 0)
                 msg[0] = 0;
         return e;

@@ -364,6 +364,18 @@ static void test_utf8(void **state) {
                                          sizeof(msg)),
                          CHAIR_ERR_UNKNOWN_PROGRAM);
         assert_true(chair_utf8_valid(msg, strlen(msg)));
+        assert_non_null(strstr(msg, "a\xc3\xa9\xc3\xa9"));     /* the name as sent, decoded */
+        /* Valid UTF-8 is a command like any other, on every json-c (0.17+ refuses
+         * raw non-ASCII in strict mode; chaird hands it escapes): 2-, 3- and
+         * 4-byte characters come back as they were sent. */
+        const char *utf8_id = "{\"action\":\"stop\",\"id\":\"Zo\xc3\xab \xe2\x82\xac \xf0\x9f\x92\x86\"}";
+        assert_int_equal(chair_cmd_parse(utf8_id, strlen(utf8_id), &progs, &cmd, id, sizeof(id), msg, sizeof(msg)),
+                         CHAIR_OK);
+        assert_non_null(strstr(id, "Zo\xc3\xab \xe2\x82\xac \xf0\x9f\x92\x86"));
+        /* outside a string a non-ASCII byte is still not JSON */
+        const char *bare = "{\"action\":\"stop\"}\xc3\xa9";
+        assert_int_equal(chair_cmd_parse(bare, strlen(bare), &progs, &cmd, id, sizeof(id), msg, sizeof(msg)),
+                         CHAIR_ERR_BAD_JSON);
 }
 
 /* ---- owner API (design C3) ---- */

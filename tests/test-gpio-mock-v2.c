@@ -551,6 +551,7 @@ static void test_session_writes(void **state) {
                 out.v[CHAIR_ACT_KNEAD] = 1.0f;    /* not fitted: must touch nothing */
                 n_writes = 0;
                 assert_int_equal(chair_hal_write(h, &out), 0);
+                assert_int_equal(chair_hal_linux_settle(h, 5000), 0);   /* the output thread applied it */
                 int n = 0;
                 for (; ticks[t].w[n][0] >= 0; n++) {
                         assert_ptr_equal(writes[n].line, L(ticks[t].w[n][0], (unsigned) ticks[t].w[n][1]));
@@ -580,6 +581,7 @@ static void test_estop_edge(void **state) {
         assert_int_equal(chair_hal_read(h, t, &in), 0);
         assert_false(in.estop);
         assert_int_equal(chair_hal_write(h, &out), 0);
+        assert_int_equal(chair_hal_linux_settle(h, 5000), 0);   /* the output thread applied it */
 
         edge(L(0, 4), 1);
         t += 2000000;
@@ -587,6 +589,7 @@ static void test_estop_edge(void **state) {
         assert_true(in.estop);
         chair_outputs_safe(&f->cfg, &out);
         assert_int_equal(chair_hal_write(h, &out), 0);
+        assert_int_equal(chair_hal_linux_settle(h, 5000), 0);   /* the output thread applied it */
         assert_int_equal(L(0, 17)->value, 0);     /* back to forward, after the duty went to 0 */
         assert_int_equal(L(0, 6)->value, 0);
         assert_int_equal(L(0, 5)->value, 0);
@@ -876,6 +879,7 @@ static void test_hal_safe(void **state) {
         out.v[CHAIR_ACT_PUMP] = 1;
         out.v[CHAIR_ACT_VALVE_SEAT] = 0;
         assert_int_equal(chair_hal_write(h, &out), 0);
+        assert_int_equal(chair_hal_linux_settle(h, 5000), 0);   /* the output thread applied it */
         n_writes = 0;
         assert_int_equal(chair_hal_safe(h), 0);
         assert_int_equal(n_writes, 4);
