@@ -61,6 +61,10 @@ done
 # them natively) unless ARM64_ALL_TESTS=1, and test-tick-budget, which runs the
 # build machine's valgrind on a bench binary and cannot work on arm64 binaries.
 exclude="--exclude test-tick-budget"
+# test-safe-state and test-loader-limits start the chaird binary themselves: the
+# exe_wrapper runs the test under qemu, not the arm64 program the test execs
+# (no binfmt_misc here), so they run natively only.
+exclude="$exclude --exclude test-safe-state --exclude test-loader-limits"
 [ "${ARM64_ALL_TESTS:-0}" = 1 ] || exclude="$exclude --exclude test-dst-*"
 # ARM64_QUICK=1 (CI): also leave out the whole-session tests, which replay every
 # shipped program tick by tick (minutes under emulation); every module's own
