@@ -9,6 +9,9 @@
 #include "errors.h"
 
 static int append(struct chair_errors *e, bool warning, const char *file, uint32_t line, uint32_t column,
+                  const char *path, const char *fmt, va_list ap) __attribute__((format(printf, 7, 0)));
+
+static int append(struct chair_errors *e, bool warning, const char *file, uint32_t line, uint32_t column,
                   const char *path, const char *fmt, va_list ap) {
         struct chair_error *n;
         int r;
@@ -47,6 +50,9 @@ static int append_summary(struct chair_errors *e, const char *file, ...) {
         va_end(ap);
         return r;
 }
+
+static int add(struct chair_errors *e, bool warning, const char *file, uint32_t line, uint32_t column,
+               const char *path, const char *fmt, va_list ap) __attribute__((format(printf, 7, 0)));
 
 static int add(struct chair_errors *e, bool warning, const char *file, uint32_t line, uint32_t column,
                const char *path, const char *fmt, va_list ap) {

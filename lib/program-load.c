@@ -251,8 +251,10 @@ static int check_step(const char *file, const struct chair_yaml_pos *pos, struct
                 bool essential = s->technique == CHAIR_TECH_COMPRESSION;
                 if (!(s->airbags & (1u << b)))
                         continue;
-                if (!need(fit, cfg, chair_airbag_valve(b), base, "airbags", essential) |
-                    !need(fit, cfg, CHAIR_ACT_PUMP, base, "airbags", essential))
+                /* Both asked, so each notes its own missing part. */
+                bool valve = need(fit, cfg, chair_airbag_valve(b), base, "airbags", essential);
+                bool pump = need(fit, cfg, CHAIR_ACT_PUMP, base, "airbags", essential);
+                if (!valve || !pump)
                         out->airbags &= (uint8_t) ~(1u << b);
         }
 #undef FAIL
