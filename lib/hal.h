@@ -13,7 +13,10 @@
  *
  * Thread rules: chair_hal_read()/chair_hal_write()/chair_hal_take_cut() are
  * called from the control thread on every tick and never allocate, log, lock or
- * block.  Everything else (new/free/safe) is called from the main thread.
+ * block.  Everything else (new/free/safe) is called from the main thread, and
+ * safe() only once the control thread no longer writes (it stopped, or never
+ * ran): the linux backend hands safe() to its output thread through the same
+ * single-writer mailbox the tick uses.
  *
  * What runs where (design C2, docs/architecture.md): the tick reads and writes
  * memory only.  In the linux backend, read() copies the latest timestamped
