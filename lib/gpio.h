@@ -22,8 +22,9 @@
  * set/get/poll work on committed lines only.
  *
  * Thread rules: new, free, request_*() and commit on the main thread before the control
- * loop starts; set/poll/take_edges on the control thread (no allocation, no
- * blocking: each is one or a few non-blocking syscalls).
+ * loop starts; poll/take_edges on the control thread (reading the kernel's
+ * edge queue never touches a bus); set on the linux backend's output thread,
+ * which owns every output write (no allocation; one or a few syscalls).
  */
 
 #include <stdbool.h>

@@ -8,7 +8,9 @@
  * maps for pressure and position sensors.
  *
  * The raw file stays open: chair_iio_read_raw() is one pread() on a kept-open
- * descriptor, safe on the control thread (no allocation, no open()).  The
+ * descriptor (no allocation, no open()); it may still sleep on the bus (an
+ * SPI ADC), so the linux backend calls it from its input thread, never from
+ * the control tick (lib/hal-linux.h, design C2).  The
  * scale and offset are read once at open (per-channel file first, then the
  * shared in_voltage_scale/_offset; absent means 1 and 0).
  */

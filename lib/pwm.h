@@ -11,8 +11,9 @@
  * The files stay open; chair_pwm_set() writes the duty cycle with one pwrite()
  * on a kept-open descriptor, and only when it changed.
  *
- * Thread rules: open/free/safe_off on the main thread; set/off on the control
- * thread (no allocation, no open(), no blocking beyond one sysfs write).
+ * Thread rules: open/free/safe_off on the main thread; set/off on the linux
+ * backend's output thread (no allocation, no open(); one sysfs write, which may
+ * sleep on an I²C PWM expander: never on the control tick, design C2).
  */
 
 #include <stdbool.h>
